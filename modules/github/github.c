@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <lauxlib.h>
@@ -204,6 +205,107 @@ static int l_write_file(lua_State *L)
   if(github_host->write_file(github_host->ctx, path, data, len, &err))
     return luaL_error(L, "%s", err.msg);
   return 0;
+}
+/* list_dir(dir) -> sorted array of the names of regular files in dir,
+** or nil and a message. */
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int l_list_dir(lua_State *L)
+{
+  const char *dir = luaL_checkstring(L, 1);
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  char **names = NULL, **grown;
+  size_t n = 0, cap = 0, i;
+  struct stat st;
+  char path[4096];
+
+  if(!d) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", dir, strerror(errno));
+    return 2;
+  }
+  while((e = readdir(d)) != NULL) {
+    if(e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    if(stat(path, &st) || !S_ISREG(st.st_mode))
+      continue;
+    if(n == cap) {
+      cap = cap ? cap * 2 : 64;
+      grown = realloc(names, cap * sizeof(*names));
+      if(!grown)
+        break;
+      names = grown;
+    }
+    names[n] = strdup(e->d_name);
+    if(names[n])
+      n++;
+  }
+  closedir(d);
+  if(n)
+    qsort(names, n, sizeof(*names), cmp_str);
+  lua_createtable(L, (int)n, 0);
+  for(i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+    free(names[i]);
+  }
+  free(names);
+  return 1;
+}
+
+/* file_size(path) -> bytes, or nil and a message. */
+static int l_file_size(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+
+  if(stat(path, &st)) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    return 2;
+  }
+  lua_pushinteger(L, (lua_Integer)st.st_size);
+  return 1;
+}
+/* }====================================================================== */
+
+/*
+** {======================================================================
+** Output and run state, for tasks/github.lua (masked like all output)
+** =======================================================================
+*/
+static int log_at(lua_State *L, int level)
+{
+  const char *msg = luaL_checkstring(L, 1);
+
+  github_host->log(github_host->ctx, level, "%s", msg);
+  return 0;
+}
+
+static int l_info(lua_State *L)
+{
+  return log_at(L, VRUN_LOG_INFO);
+}
+
+static int l_warn(lua_State *L)
+{
+  return log_at(L, VRUN_LOG_WARN);
+}
+
+static int l_verbose(lua_State *L)
+{
+  return log_at(L, VRUN_LOG_VERBOSE);
+}
+
+static int l_dry_run(lua_State *L)
+{
+  lua_pushboolean(L, dry());
+  return 1;
 }
 /* }====================================================================== */
 
@@ -1088,6 +1190,12 @@ static const luaL_Reg funcs[] = {
   { "json_decode", l_json_decode },
   { "sha256_file", l_sha256_file },
   { "write_file", l_write_file },
+  { "list_dir", l_list_dir },
+  { "file_size", l_file_size },
+  { "info", l_info },
+  { "warn", l_warn },
+  { "verbose", l_verbose },
+  { "dry_run", l_dry_run },
   { NULL, NULL }
 };
 
