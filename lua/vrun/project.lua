@@ -24,6 +24,7 @@ local FIELDS = {
   build = "a command string or a function(os, arch)",
   archives = "a list of { name = ..., binaries = { ... } }",
   security_check = "a command string",
+  changelog = "a path to the changelog (read by the GitHub tasks)",
 }
 local ARCHIVE_FIELDS = { name = true, binaries = true, platforms = true }
 
@@ -232,6 +233,12 @@ local function validate(t)
     fail("'security_check' must be %s", FIELDS.security_check)
   end
   p.security_check = t.security_check
+
+  if t.changelog ~= nil and (type(t.changelog) ~= "string" or
+                             t.changelog == "") then
+    fail("'changelog' must be %s", FIELDS.changelog)
+  end
+  p.changelog = t.changelog
   return p
 end
 

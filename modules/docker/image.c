@@ -1,0 +1,844 @@
+/*
+** image.c: builds multi-platform images with no daemon (a root image's
+** layers + one layer holding the binary, new config, manifests and an
+** index) and pushes them; retags an index without rebuilding.
+** SPDX-License-Identifier: MIT
+*/
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "docker.h"
+#include "image.h"
+
+/* {====== layer cache ======
+** Layers live for the whole run, keyed by their inputs (file identity
+** included), so the plain and -scratch images and every registry share
+** one build of each binary's layer. Removed by docker_cache_clear. */
+struct cache_entry {
+  struct cache_entry *next;
+  char *key;
+  struct docker_layer layer;
+};
+static struct cache_entry *cache;
+static char *cache_dir;
+static unsigned cache_seq;
+
+void docker_cache_clear(const struct vrun_host *h, struct vrun_ctx *vc)
+{
+  struct cache_entry *e;
+
+  while(cache) {
+    e = cache;
+    cache = e->next;
+    unlink(e->layer.file);
+    if(h)
+      h->cleanup_remove(vc, e->layer.file);
+    free(e->layer.file);
+    free(e->key);
+    free(e);
+  }
+  if(cache_dir)
+    rmdir(cache_dir);
+  free(cache_dir);
+  cache_dir = NULL;
+}
+
+static char *layer_key(const struct docker_layer_file *f, size_t n,
+                       long long epoch, int level, struct vrun_err *err)
+{
+  char *key = docker_aprintf("%lld:%d", epoch, level), *k2;
+  struct stat st;
+  size_t i;
+
+  for(i = 0; i < n && key; i++) {
+    if(stat(f[i].src, &st)) {
+      VRUN_SET_ERR(err, VRUN_EIO, "cannot read %s: %s", f[i].src,
+                   strerror(errno));
+      free(key);
+      return NULL;
+    }
+    k2 = docker_aprintf("%s\n%s\n%s\n%o\n%ju:%ju:%jd:%lld.%ld", key,
+                        f[i].src, f[i].dest, (unsigned)f[i].mode,
+                        (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+                        (intmax_t)st.st_size, (long long)st.st_mtim.tv_sec,
+                        st.st_mtim.tv_nsec);
+    free(key);
+    key = k2;
+  }
+  if(!key && !err->code)
+    VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+  return key;
+}
+
+struct layer_job {
+  const struct docker_layer_file *files;
+  size_t n;
+  char *key;
+  char *out;
+  struct docker_layer layer;
+  const struct docker_layer *found;  /* from the cache */
+  struct vrun_err err;
+  int rc;
+};
+
+struct pool {
+  pthread_mutex_t mu;
+  struct layer_job *jobs;
+  size_t n, next;
+  long long epoch;
+  int level;
+};
+
+static void *worker(void *ud)
+{
+  struct pool *p = ud;
+  struct layer_job *j;
+
+  for(;;) {
+    pthread_mutex_lock(&p->mu);
+    j = p->next < p->n ? &p->jobs[p->next++] : NULL;
+    pthread_mutex_unlock(&p->mu);
+    if(!j)
+      return NULL;
+    if(!j->found)
+      j->rc = docker_layer_build(j->files, j->n, p->epoch, p->level, j->out,
+                                 &j->layer, &j->err);
+  }
+}
+
+/* Build (or find) the layers of jobs[0..n) on a few threads: gzip is the
+** slowest step of a publish. On VRUN_OK each job's `found` points at a
+** cached layer. */
+static int build_layers(struct docker_ctx *dc, struct layer_job *jobs,
+                        size_t n, long long epoch, int level,
+                        struct vrun_err *err)
+{
+  struct pool p;
+  pthread_t th[8];
+  size_t i, nth = 0, want = 0;
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  struct cache_entry *e;
+  const char *tmp = getenv("TMPDIR");
+  int rc = VRUN_OK;
+
+  for(i = 0; i < n; i++) {
+    jobs[i].key = layer_key(jobs[i].files, jobs[i].n, epoch, level, err);
+    if(!jobs[i].key)
+      return err->code;
+    for(e = cache; e; e = e->next)
+      if(!strcmp(e->key, jobs[i].key))
+        jobs[i].found = &e->layer;
+    /* the same inputs twice in one call: build once */
+    for(want = 0; want < i && !jobs[i].found; want++)
+      if(!strcmp(jobs[want].key, jobs[i].key))
+        jobs[i].found = &jobs[want].layer;
+  }
+  if(!cache_dir) {
+    cache_dir = docker_aprintf("%s/vrun-docker.XXXXXX",
+                               tmp && *tmp ? tmp : "/tmp");
+    if(!cache_dir || !mkdtemp(cache_dir)) {
+      free(cache_dir);
+      cache_dir = NULL;
+      return VRUN_SET_ERR(err, VRUN_EIO, "cannot create a temp folder: %s",
+                          strerror(errno));
+    }
+  }
+  for(i = 0, want = 0; i < n; i++) {
+    if(jobs[i].found)
+      continue;
+    jobs[i].out = docker_aprintf("%s/layer-%u.tar.gz", cache_dir,
+                                 cache_seq++);
+    if(!jobs[i].out)
+      return VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+    dc->host->cleanup_add(dc->vc, jobs[i].out);
+    want++;
+  }
+  memset(&p, 0, sizeof(p));
+  pthread_mutex_init(&p.mu, NULL);
+  p.jobs = jobs;
+  p.n = n;
+  p.epoch = epoch;
+  p.level = level;
+  if(ncpu < 1)
+    ncpu = 1;
+  while(nth < want && nth < (size_t)ncpu && nth < 8) {
+    if(pthread_create(&th[nth], NULL, worker, &p))
+      break;
+    nth++;
+  }
+  if(!nth)
+    worker(&p);
+  for(i = 0; i < nth; i++)
+    pthread_join(th[i], NULL);
+  pthread_mutex_destroy(&p.mu);
+  for(i = 0; i < n; i++) {
+    if(jobs[i].found)
+      continue;
+    if(jobs[i].rc) {
+      if(!rc)
+        rc = VRUN_SET_ERR(err, jobs[i].rc, "%s", jobs[i].err.msg);
+      continue;
+    }
+    e = calloc(1, sizeof(*e));
+    if(!e) {
+      rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+      unlink(jobs[i].layer.file);
+      free(jobs[i].layer.file);
+      continue;
+    }
+    e->key = jobs[i].key;
+    jobs[i].key = NULL;
+    e->layer = jobs[i].layer;
+    e->next = cache;
+    cache = e;
+    jobs[i].found = &e->layer;
+  }
+  /* duplicates pointed at a sibling job's layer: repoint at the cache */
+  for(i = 0; i < n; i++) {
+    size_t k;
+    for(k = 0; k < n; k++)
+      if(jobs[i].found == &jobs[k].layer)
+        jobs[i].found = jobs[k].found;
+  }
+  return rc;
+}
+/* }====== */
+
+/* {====== platforms ====== */
+
+struct plat {
+  char os[32], arch[32], variant[16];
+  const char *binary;
+  char *bconfig;                 /* the root image's config, or NULL */
+  cJSON *blayers;                /* its layer descriptors (array) */
+  const struct docker_layer *bin;
+  char *config;                  /* our config JSON */
+  char config_digest[DOCKER_DIGEST_LEN];
+  char *manifest;                /* our manifest JSON */
+  char manifest_digest[DOCKER_DIGEST_LEN];
+};
+
+static int parse_platform(const char *s, struct plat *p)
+{
+  int n = 0;
+  const char *a, *b;
+
+  memset(p, 0, sizeof(*p));
+  a = strchr(s, '/');
+  if(!a || a == s || (size_t)(a - s) >= sizeof(p->os))
+    return -1;
+  memcpy(p->os, s, (size_t)(a - s));
+  a++;
+  b = strchr(a, '/');
+  n = b ? (int)(b - a) : (int)strlen(a);
+  if(n <= 0 || (size_t)n >= sizeof(p->arch))
+    return -1;
+  memcpy(p->arch, a, (size_t)n);
+  if(b && snprintf(p->variant, sizeof(p->variant), "%s", b + 1) >=
+     (int)sizeof(p->variant))
+    return -1;
+  /* buildx's default for linux/arm */
+  if(!p->variant[0] && !strcmp(p->arch, "arm"))
+    snprintf(p->variant, sizeof(p->variant), "v7");
+  return 0;
+}
+
+/* The variant as containerd compares it: arm64 "v8" is the default. */
+static const char *norm_variant(const char *arch, const char *v)
+{
+  if(!v)
+    v = "";
+  if(!strcmp(arch, "arm64") && !strcmp(v, "v8"))
+    return "";
+  if(!strcmp(arch, "arm") && !*v)
+    return "v7";
+  return v;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int plat_match(const struct plat *p, const char *os,
+                      const char *arch, const char *variant)
+{
+  return os && arch && !strcmp(p->os, os) && !strcmp(p->arch, arch) &&
+    !strcmp(norm_variant(p->arch, p->variant), norm_variant(arch, variant));
+}
+/* }====== */
+
+/* {====== the root image ====== */
+
+static int is_index(const char *mt)
+{
+  return !strcmp(mt, DOCKER_MT_OCI_INDEX) || !strcmp(mt, DOCKER_MT_D_LIST);
+}
+
+/* Load one platform manifest of the root image into p. */
+static int load_manifest(struct docker_session *bs, const char *ref,
+                         const char *body, size_t len, struct plat *p,
+                         int check, struct vrun_err *err)
+{
+  cJSON *m = cJSON_ParseWithLength(body, len), *cfg;
+  const char *cd;
+  size_t clen;
+  int rc;
+
+  cfg = cJSON_GetObjectItemCaseSensitive(m, "config");
+  cd = jstr(cfg, "digest");
+  p->blayers = cJSON_DetachItemFromObjectCaseSensitive(m, "layers");
+  if(!cd || !cJSON_IsArray(p->blayers)) {
+    cJSON_Delete(m);
+    return VRUN_SET_ERR(err, VRUN_EHTTP, "root image %s: manifest "
+                        "without config or layers", ref);
+  }
+  rc = docker_blob_get(bs, cd, NULL, &p->bconfig, &clen, err);
+  cJSON_Delete(m);
+  if(!rc && check) {
+    cJSON *c = cJSON_ParseWithLength(p->bconfig, clen);
+    if(!plat_match(p, jstr(c, "os"), jstr(c, "architecture"),
+                   jstr(c, "variant")))
+      rc = VRUN_SET_ERR(err, VRUN_ENOENT, "root image %s has no %s/%s "
+                        "image", ref, p->os, p->arch);
+    cJSON_Delete(c);
+  }
+  return rc;
+}
+
+static int load_base(struct docker_session *bs, const struct docker_ref *r,
+                     const char *name, struct plat *plats, size_t n,
+                     int *oci, struct vrun_err *err)
+{
+  char mt[128], *body = NULL, *sub = NULL;
+  size_t len, slen, i;
+  cJSON *idx = NULL, *d;
+  int rc;
+
+  rc = docker_manifest_get(bs, r->digest ? r->digest :
+                           (r->tag ? r->tag : "latest"),
+                           &body, &len, mt, sizeof(mt), err);
+  if(rc)
+    return rc;
+  *oci = !strcmp(mt, DOCKER_MT_OCI_INDEX) ||
+    !strcmp(mt, DOCKER_MT_OCI_MANIFEST);
+  if(!is_index(mt)) {
+    for(i = 0; i < n && !rc; i++)
+      rc = load_manifest(bs, name, body, len, &plats[i], 1, err);
+    free(body);
+    return rc;
+  }
+  idx = cJSON_ParseWithLength(body, len);
+  free(body);
+  for(i = 0; i < n && !rc; i++) {
+    const char *digest = NULL;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx,
+                                                           "manifests")) {
+      cJSON *pl = cJSON_GetObjectItemCaseSensitive(d, "platform");
+      if(plat_match(&plats[i], jstr(pl, "os"), jstr(pl, "architecture"),
+                    jstr(pl, "variant"))) {
+        digest = jstr(d, "digest");
+        break;
+      }
+    }
+    if(!digest) {
+      rc = VRUN_SET_ERR(err, VRUN_ENOENT, "root image %s has no %s/%s%s%s "
+                        "image", name, plats[i].os, plats[i].arch,
+                        plats[i].variant[0] ? "/" : "", plats[i].variant);
+      break;
+    }
+    rc = docker_manifest_get(bs, digest, &sub, &slen, mt, sizeof(mt), err);
+    if(!rc)
+      rc = load_manifest(bs, name, sub, slen, &plats[i], 0, err);
+    free(sub);
+    sub = NULL;
+  }
+  cJSON_Delete(idx);
+  return rc;
+}
+/* }====== */
+
+/* {====== config, manifest, index ====== */
+
+static void set_str(cJSON *o, const char *k, const char *v)
+{
+  cJSON *n = cJSON_CreateString(v);
+
+  if(cJSON_HasObjectItem(o, k))
+    cJSON_ReplaceItemInObjectCaseSensitive(o, k, n);
+  else
+    cJSON_AddItemToObject(o, k, n);
+}
+
+static cJSON *obj_at(cJSON *o, const char *k, int array)
+{
+  cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+  if(array ? cJSON_IsArray(v) : cJSON_IsObject(v))
+    return v;
+  cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+  v = array ? cJSON_CreateArray() : cJSON_CreateObject();
+  cJSON_AddItemToObject(o, k, v);
+  return v;
+}
+
+static cJSON *str_array(char *const *v, size_t n)
+{
+  cJSON *a = cJSON_CreateArray();
+  size_t i;
+
+  for(i = 0; i < n; i++)
+    cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+  return a;
+}
+
+static void add_history(cJSON *hist, const char *created,
+                        const char *what)
+{
+  cJSON *h = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(h, "created", created);
+  cJSON_AddStringToObject(h, "created_by", what);
+  cJSON_AddStringToObject(h, "comment", "vrun docker");
+  cJSON_AddItemToArray(hist, h);
+}
+
+static char *make_config(const struct docker_image_spec *sp,
+                         const struct plat *p,
+                         const struct docker_layer *ca,
+                         const char *created)
+{
+  cJSON *c = p->bconfig ? cJSON_Parse(p->bconfig) : cJSON_CreateObject();
+  cJSON *cc, *ports, *labels, *rootfs, *ids, *hist;
+  char what[600];
+  char *out;
+  size_t i;
+
+  if(!c)
+    return NULL;
+  set_str(c, "architecture", p->arch);
+  set_str(c, "os", p->os);
+  if(p->variant[0])
+    set_str(c, "variant", p->variant);
+  else
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "variant");
+  set_str(c, "created", created);
+  cc = obj_at(c, "config", 0);
+  if(!p->bconfig) {
+    static char *const path[] = {
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    };
+    cJSON_AddItemToObject(cc, "Env", str_array(path, 1));
+  }
+  /* a Dockerfile ENTRYPOINT resets the CMD inherited from the root */
+  cJSON_DeleteItemFromObjectCaseSensitive(cc, "Cmd");
+  cJSON_DeleteItemFromObjectCaseSensitive(cc, "Entrypoint");
+  if(sp->n_entrypoint)
+    cJSON_AddItemToObject(cc, "Entrypoint",
+                          str_array(sp->entrypoint, sp->n_entrypoint));
+  if(sp->n_expose) {
+    ports = obj_at(cc, "ExposedPorts", 0);
+    for(i = 0; i < sp->n_expose; i++) {
+      cJSON_DeleteItemFromObjectCaseSensitive(ports, sp->expose[i]);
+      cJSON_AddItemToObject(ports, sp->expose[i], cJSON_CreateObject());
+    }
+  }
+  if(sp->n_labels) {
+    labels = obj_at(cc, "Labels", 0);
+    for(i = 0; i < sp->n_labels; i++)
+      set_str(labels, sp->label_keys[i], sp->label_vals[i]);
+  }
+  rootfs = obj_at(c, "rootfs", 0);
+  set_str(rootfs, "type", "layers");
+  ids = obj_at(rootfs, "diff_ids", 1);
+  hist = obj_at(c, "history", 1);
+  if(ca) {
+    cJSON_AddItemToArray(ids, cJSON_CreateString(ca->diff_id));
+    snprintf(what, sizeof(what), "COPY %s /etc/ssl/certs/"
+             "ca-certificates.crt", sp->ca_certs);
+    add_history(hist, created, what);
+  }
+  cJSON_AddItemToArray(ids, cJSON_CreateString(p->bin->diff_id));
+  snprintf(what, sizeof(what), "COPY %s %s",
+           strrchr(p->binary, '/') ? strrchr(p->binary, '/') + 1 :
+           p->binary, sp->dest);
+  add_history(hist, created, what);
+  out = cJSON_PrintUnformatted(c);
+  cJSON_Delete(c);
+  return out;
+}
+
+static cJSON *descriptor(const char *mt, const char *digest, uint64_t size)
+{
+  cJSON *d = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(d, "mediaType", mt);
+  cJSON_AddStringToObject(d, "digest", digest);
+  cJSON_AddNumberToObject(d, "size", (double)size);
+  return d;
+}
+
+static char *make_manifest(const struct plat *p,
+                           const struct docker_layer *ca, int oci)
+{
+  cJSON *m = cJSON_CreateObject(), *layers;
+  const char *lt = oci ? DOCKER_MT_OCI_LAYER : DOCKER_MT_D_LAYER;
+  char *out;
+
+  cJSON_AddNumberToObject(m, "schemaVersion", 2);
+  cJSON_AddStringToObject(m, "mediaType",
+                          oci ? DOCKER_MT_OCI_MANIFEST : DOCKER_MT_D_MANIFEST);
+  cJSON_AddItemToObject(m, "config",
+                        descriptor(oci ? DOCKER_MT_OCI_CONFIG :
+                                   DOCKER_MT_D_CONFIG, p->config_digest,
+                                   strlen(p->config)));
+  layers = p->blayers ? cJSON_Duplicate(p->blayers, 1) : cJSON_CreateArray();
+  if(ca)
+    cJSON_AddItemToArray(layers, descriptor(lt, ca->digest, ca->size));
+  cJSON_AddItemToArray(layers, descriptor(lt, p->bin->digest,
+                                          p->bin->size));
+  cJSON_AddItemToObject(m, "layers", layers);
+  out = cJSON_PrintUnformatted(m);
+  cJSON_Delete(m);
+  return out;
+}
+
+static char *make_index(const struct plat *plats, size_t n, int oci)
+{
+  cJSON *x = cJSON_CreateObject(), *ms = cJSON_CreateArray(), *d, *pl;
+  char *out;
+  size_t i;
+
+  cJSON_AddNumberToObject(x, "schemaVersion", 2);
+  cJSON_AddStringToObject(x, "mediaType",
+                          oci ? DOCKER_MT_OCI_INDEX : DOCKER_MT_D_LIST);
+  for(i = 0; i < n; i++) {
+    d = descriptor(oci ? DOCKER_MT_OCI_MANIFEST : DOCKER_MT_D_MANIFEST,
+                   plats[i].manifest_digest, strlen(plats[i].manifest));
+    pl = cJSON_CreateObject();
+    cJSON_AddStringToObject(pl, "architecture", plats[i].arch);
+    cJSON_AddStringToObject(pl, "os", plats[i].os);
+    if(plats[i].variant[0])
+      cJSON_AddStringToObject(pl, "variant", plats[i].variant);
+    cJSON_AddItemToObject(d, "platform", pl);
+    cJSON_AddItemToArray(ms, d);
+  }
+  cJSON_AddItemToObject(x, "manifests", ms);
+  out = cJSON_PrintUnformatted(x);
+  cJSON_Delete(x);
+  return out;
+}
+/* }====== */
+
+/* {====== publish ====== */
+
+/* The targets of one repository: its session and its tags. */
+struct target {
+  struct docker_session *s;
+  const char **tags;
+  size_t ntags;
+};
+
+static int add_blob(struct docker_blob *bl, size_t *n, const char *digest,
+                    uint64_t size)
+{
+  size_t i;
+
+  for(i = 0; i < *n; i++)
+    if(!strcmp(bl[i].digest, digest))
+      return 0;
+  memset(&bl[*n], 0, sizeof(bl[*n]));
+  snprintf(bl[*n].digest, sizeof(bl[*n].digest), "%s", digest);
+  bl[*n].size = size;
+  (*n)++;
+  return 1;
+}
+
+static int push_target(struct docker_ctx *dc, struct target *t,
+                       struct plat *plats, size_t np,
+                       const struct docker_layer *ca,
+                       struct docker_session *bs, const char *index,
+                       int oci, struct vrun_err *err)
+{
+  struct docker_blob *bl;
+  size_t nb = 0, cap = 2, i, k;
+  cJSON *l;
+  int rc;
+
+  for(i = 0; i < np; i++)
+    cap += 2 + (size_t)cJSON_GetArraySize(plats[i].blayers);
+  bl = calloc(cap, sizeof(*bl));
+  if(!bl)
+    return VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+  if(ca && add_blob(bl, &nb, ca->digest, ca->size))
+    bl[nb - 1].file = ca->file;
+  for(i = 0; i < np; i++) {
+    cJSON_ArrayForEach(l, plats[i].blayers) {
+      const cJSON *sz = cJSON_GetObjectItemCaseSensitive(l, "size");
+      const char *d = jstr(l, "digest");
+      if(d && add_blob(bl, &nb, d, cJSON_IsNumber(sz) ?
+                       (uint64_t)sz->valuedouble : 0))
+        bl[nb - 1].src = bs;
+    }
+    if(add_blob(bl, &nb, plats[i].bin->digest, plats[i].bin->size))
+      bl[nb - 1].file = plats[i].bin->file;
+    if(add_blob(bl, &nb, plats[i].config_digest, strlen(plats[i].config)))
+      bl[nb - 1].data = plats[i].config;
+  }
+  rc = docker_blobs_push(t->s, bl, nb, err);
+  for(i = 0; i < nb; i++) {
+    if(bl[i].fetched) {
+      unlink(bl[i].fetched);
+      dc->host->cleanup_remove(dc->vc, bl[i].fetched);
+      free(bl[i].fetched);
+    }
+  }
+  free(bl);
+  for(i = 0; i < np && !rc; i++)
+    rc = docker_manifest_put(t->s, plats[i].manifest_digest,
+                             oci ? DOCKER_MT_OCI_MANIFEST :
+                             DOCKER_MT_D_MANIFEST, plats[i].manifest,
+                             strlen(plats[i].manifest), err);
+  for(k = 0; k < t->ntags && !rc; k++)
+    rc = docker_manifest_put(t->s, t->tags[k], oci ? DOCKER_MT_OCI_INDEX :
+                             DOCKER_MT_D_LIST, index, strlen(index), err);
+  return rc;
+}
+
+int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
+                   char digest[DOCKER_DIGEST_LEN], struct vrun_err *err)
+{
+  const struct vrun_host *h = dc->host;
+  struct docker_ref *refs = NULL, base;
+  struct target *tg = NULL;
+  struct plat *plats = NULL;
+  struct layer_job *jobs = NULL;
+  struct docker_layer_file *lf = NULL;
+  struct docker_session *bs = NULL;
+  const struct docker_layer *ca = NULL;
+  size_t i, k, nt = 0, nj;
+  int rc = VRUN_OK, oci = 1, has_base;
+  char created[32], *index = NULL;
+  time_t ep = (time_t)sp->epoch;
+  struct tm tm;
+
+  digest[0] = 0;
+  memset(&base, 0, sizeof(base));
+  has_base = sp->base && *sp->base && strcmp(sp->base, "scratch");
+  refs = calloc(sp->n_refs, sizeof(*refs));
+  tg = calloc(sp->n_refs, sizeof(*tg));
+  plats = calloc(sp->n_plats, sizeof(*plats));
+  jobs = calloc(sp->n_plats + 1, sizeof(*jobs));
+  lf = calloc(sp->n_plats + 1, sizeof(*lf));
+  if(!refs || !tg || !plats || !jobs || !lf) {
+    rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+    goto out;
+  }
+  for(i = 0; i < sp->n_plats && !rc; i++) {
+    if(parse_platform(sp->platforms[i], &plats[i]))
+      rc = VRUN_SET_ERR(err, VRUN_EINVAL, "invalid platform '%s'",
+                        sp->platforms[i]);
+    plats[i].binary = sp->binaries[i];
+  }
+  for(i = 0; i < sp->n_refs && !rc; i++) {
+    rc = docker_ref_parse(sp->refs[i], &refs[i], err);
+    if(!rc && !refs[i].tag)
+      rc = VRUN_SET_ERR(err, VRUN_EINVAL, "image reference '%s' has no "
+                        "tag", sp->refs[i]);
+  }
+  if(!rc && has_base)
+    rc = docker_ref_parse(sp->base, &base, err);
+  if(rc)
+    goto out;
+
+  if(h->dry_run(dc->vc)) {
+    for(i = 0; i < sp->n_refs; i++)
+      h->log(dc->vc, VRUN_LOG_INFO, "docker: push %s (%zu platforms, "
+             "on %s)", sp->refs[i], sp->n_plats,
+             has_base ? sp->base : "scratch");
+    goto out;
+  }
+
+  /* one session per repository, holding all of its tags */
+  for(i = 0; i < sp->n_refs && !rc; i++) {
+    for(k = 0; k < nt; k++)
+      if(!strcmp(tg[k].s->registry, refs[i].registry) &&
+         !strcmp(tg[k].s->repo, refs[i].repo))
+        break;
+    if(k == nt) {
+      tg[nt].s = docker_session_new(dc, refs[i].registry, refs[i].repo, 1);
+      tg[nt].tags = calloc(sp->n_refs, sizeof(char *));
+      if(!tg[nt].s || !tg[nt].tags)
+        rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+      if(tg[nt].s && has_base && !strcmp(base.registry, refs[i].registry) &&
+         strcmp(base.repo, refs[i].repo))
+        tg[nt].s->pull_from = strdup(base.repo);
+      nt++;
+    }
+    if(!rc)
+      tg[k].tags[tg[k].ntags++] = refs[i].tag;
+  }
+  if(!rc && has_base) {
+    bs = docker_session_new(dc, base.registry, base.repo, 0);
+    rc = bs ? load_base(bs, &base, sp->base, plats, sp->n_plats, &oci, err) :
+      VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+  }
+  if(rc)
+    goto out;
+
+  /* layers: one per binary, and the CA bundle for root-less images */
+  for(i = 0; i < sp->n_plats; i++) {
+    lf[i].src = sp->binaries[i];
+    lf[i].dest = sp->dest;
+    lf[i].mode = 0755;
+    jobs[i].files = &lf[i];
+    jobs[i].n = 1;
+  }
+  nj = sp->n_plats;
+  if(sp->ca_certs && *sp->ca_certs) {
+    lf[nj].src = sp->ca_certs;
+    lf[nj].dest = "/etc/ssl/certs/ca-certificates.crt";
+    lf[nj].mode = 0644;
+    jobs[nj].files = &lf[nj];
+    jobs[nj].n = 1;
+    nj++;
+  }
+  rc = build_layers(dc, jobs, nj, sp->epoch, sp->level, err);
+  if(rc)
+    goto out;
+  if(nj > sp->n_plats)
+    ca = jobs[sp->n_plats].found;
+
+  gmtime_r(&ep, &tm);
+  strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  for(i = 0; i < sp->n_plats && !rc; i++) {
+    plats[i].bin = jobs[i].found;
+    plats[i].config = make_config(sp, &plats[i], ca, created);
+    if(plats[i].config) {
+      docker_digest_of(plats[i].config, strlen(plats[i].config),
+                       plats[i].config_digest);
+      plats[i].manifest = make_manifest(&plats[i], ca, oci);
+    }
+    if(!plats[i].manifest)
+      rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+    else
+      docker_digest_of(plats[i].manifest, strlen(plats[i].manifest),
+                       plats[i].manifest_digest);
+  }
+  if(!rc) {
+    index = make_index(plats, sp->n_plats, oci);
+    if(!index)
+      rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+    else
+      docker_digest_of(index, strlen(index), digest);
+  }
+  for(k = 0; k < nt && !rc; k++) {
+    rc = push_target(dc, &tg[k], plats, sp->n_plats, ca, bs, index, oci,
+                     err);
+    for(i = 0; i < tg[k].ntags && !rc; i++)
+      h->log(dc->vc, VRUN_LOG_INFO, "docker: pushed %s/%s:%s (%zu "
+             "platforms) %s", tg[k].s->registry, tg[k].s->repo,
+             tg[k].tags[i], sp->n_plats, digest);
+  }
+out:
+  for(i = 0; jobs && i <= sp->n_plats; i++) {
+    free(jobs[i].key);
+    free(jobs[i].out);
+  }
+  for(i = 0; plats && i < sp->n_plats; i++) {
+    free(plats[i].bconfig);
+    cJSON_Delete(plats[i].blayers);
+    cJSON_free(plats[i].config);
+    cJSON_free(plats[i].manifest);
+  }
+  for(k = 0; tg && k < nt; k++) {
+    docker_session_free(tg[k].s);
+    free(tg[k].tags);
+  }
+  for(i = 0; refs && i < sp->n_refs; i++)
+    docker_ref_free(&refs[i]);
+  docker_ref_free(&base);
+  docker_session_free(bs);
+  cJSON_free(index);
+  free(refs);
+  free(tg);
+  free(plats);
+  free(jobs);
+  free(lf);
+  if(rc)
+    digest[0] = 0;
+  return rc;
+}
+/* }====== */
+
+/* {====== retag ====== */
+
+int docker_retag(struct docker_ctx *dc, const char *src,
+                 char *const *dsts, size_t n,
+                 char digest[DOCKER_DIGEST_LEN], struct vrun_err *err)
+{
+  struct docker_ref sr, dr;
+  struct docker_session *s = NULL;
+  char mt[128], *body = NULL;
+  size_t len = 0, i;
+  int rc;
+
+  digest[0] = 0;
+  rc = docker_ref_parse(src, &sr, err);
+  if(rc)
+    return rc;
+  for(i = 0; i < n && !rc; i++) {
+    rc = docker_ref_parse(dsts[i], &dr, err);
+    if(!rc && (strcmp(dr.registry, sr.registry) || strcmp(dr.repo, sr.repo)
+               || !dr.tag))
+      rc = VRUN_SET_ERR(err, VRUN_ENOTSUP, "cannot tag %s as %s: only a "
+                        "new tag of the same repository is supported",
+                        src, dsts[i]);
+    docker_ref_free(&dr);
+  }
+  if(rc)
+    goto out;
+  if(dc->host->dry_run(dc->vc)) {
+    for(i = 0; i < n; i++)
+      dc->host->log(dc->vc, VRUN_LOG_INFO, "docker: tag %s as %s", src,
+                    dsts[i]);
+    goto out;
+  }
+  s = docker_session_new(dc, sr.registry, sr.repo, 1);
+  if(!s) {
+    rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+    goto out;
+  }
+  rc = docker_manifest_get(s, sr.digest ? sr.digest :
+                           (sr.tag ? sr.tag : "latest"), &body, &len, mt,
+                           sizeof(mt), err);
+  if(!rc)
+    docker_digest_of(body, len, digest);
+  /* the same bytes under a new tag: the index digest does not change */
+  for(i = 0; i < n && !rc; i++) {
+    rc = docker_ref_parse(dsts[i], &dr, err);
+    if(!rc)
+      rc = docker_manifest_put(s, dr.tag, mt, body, len, err);
+    if(!rc)
+      dc->host->log(dc->vc, VRUN_LOG_INFO, "docker: tagged %s as %s %s",
+                    src, dsts[i], digest);
+    docker_ref_free(&dr);
+  }
+out:
+  free(body);
+  docker_session_free(s);
+  docker_ref_free(&sr);
+  if(rc)
+    digest[0] = 0;
+  return rc;
+}
+/* }====== */
