@@ -514,8 +514,8 @@ static void judge(struct xfer *x, CURLcode cc,
   wait *= pol->scale;
   if(wait > pol->max_wait) {
     if(verdict == VRUN_HTTP_LIMITED) {
-      finish(x, VRUN_ERATELIMIT, "%s %s: %s for %.0f s, longer than "
-             "VRUN_HTTP_MAX_WAIT (%.0f s)", m, x->req.url, why, wait,
+      finish(x, VRUN_ERATELIMIT, "%s %s: %s for %g s, longer than "
+             "VRUN_HTTP_MAX_WAIT (%g s)", m, x->req.url, why, wait,
              pol->max_wait);
       return;
     }
