@@ -26,6 +26,8 @@ struct frame {
   int map;          /* a mapping (else a sequence) */
   int want_key;     /* mapping: the next node is a key */
   int key_image;    /* mapping: the last key was "image" */
+  int services;     /* mapping: the last key was "services" */
+  int is_services;  /* this node is the top-level "services" mapping */
 };
 
 static char *slurp(const char *path, size_t *len, struct vrun_err *err)
@@ -104,9 +106,14 @@ static char *new_value(const char *v, char *const *images, size_t n,
   for(i = 0; i < n && strcmp(images[i], r.repo); i++)
     ;
   if(i < n && r.tag && !r.digest && (vl = version_len(r.tag)) > 0) {
-    tl = strlen(r.tag);
-    res = docker_aprintf("%.*s%s%s", (int)(strlen(v) - tl), v, tag,
-                         r.tag + vl);
+    size_t keep = strlen(v) - strlen(r.tag);  /* the text before the tag */
+    tl = strlen(tag);
+    res = malloc(keep + tl + strlen(r.tag + vl) + 1);
+    if(res) {
+      memcpy(res, v, keep);
+      memcpy(res + keep, tag, tl);
+      memcpy(res + keep + tl, r.tag + vl, strlen(r.tag + vl) + 1);
+    }
     if(res && !strcmp(res, v)) {
       free(res);
       res = NULL;
@@ -140,9 +147,14 @@ static int find_edits(const char *path, const char *buf, size_t len,
     }
     switch(ev.type) {
     case YAML_SCALAR_EVENT:
-      if(top && top->map && top->want_key)
+      if(top && top->map && top->want_key) {
         top->key_image = !strcmp((char *)ev.data.scalar.value, "image");
-      else if(top && top->map && top->key_image) {
+        top->services = depth == 1 &&
+          !strcmp((char *)ev.data.scalar.value, "services");
+      }
+      /* only services.<name>.image: an "image" label or option stays */
+      else if(top && top->map && top->key_image && depth == 3 &&
+              st[1].is_services) {
         char *nv = new_value((char *)ev.data.scalar.value, images, n, tag);
         if(nv) {
           if(*ne == cap) {
@@ -179,6 +191,9 @@ static int find_edits(const char *path, const char *buf, size_t len,
       st[depth].map = ev.type == YAML_MAPPING_START_EVENT;
       st[depth].want_key = 1;
       st[depth].key_image = 0;
+      st[depth].services = 0;
+      /* toggled above: a value slot now wants a key next */
+      st[depth].is_services = top && top->services && top->want_key;
       depth++;
       break;
     case YAML_MAPPING_END_EVENT:

@@ -446,6 +446,7 @@ struct call {
   const char *hdrs[MAX_HDRS];
   char *url;
   char *aux;          /* a malloc'd header value the call owns */
+  size_t nfixed;      /* headers before the auth one */
 };
 
 static void call_init(struct docker_session *s, struct call *c,
@@ -463,31 +464,18 @@ static void call_init(struct docker_session *s, struct call *c,
 
 static void call_header(struct call *c, const char *h)
 {
-  size_t i;
-
-  for(i = 0; i + 1 < MAX_HDRS; i++)
-    if(!c->hdrs[i]) {
-      c->hdrs[i] = h;
-      return;
-    }
+  if(c->nfixed + 2 < MAX_HDRS) {
+    c->hdrs[c->nfixed++] = h;
+    c->hdrs[c->nfixed] = NULL;
+  }
 }
 
-/* Put the session's current auth header in place (replacing an older). */
+/* Put the session's current auth header after the fixed ones (an older
+** one may have been freed by a token refresh: never read it). */
 static void call_auth(struct docker_session *s, struct call *c)
 {
-  size_t i;
-
-  for(i = 0; i + 1 < MAX_HDRS && c->hdrs[i]; i++)
-    if(!strncmp(c->hdrs[i], "Authorization:", 14))
-      break;
-  c->hdrs[i] = s->auth;
-  if(s->auth)
-    c->hdrs[i + 1] = NULL;
-  else
-    while(i + 1 < MAX_HDRS && c->hdrs[i + 1]) {
-      c->hdrs[i] = c->hdrs[i + 1];
-      c->hdrs[++i] = NULL;
-    }
+  c->hdrs[c->nfixed] = s->auth;
+  c->hdrs[c->nfixed + 1] = NULL;
 }
 
 static void call_done(struct docker_session *s, struct call *c)
@@ -609,6 +597,12 @@ static int http_fail(struct docker_session *s, struct call *c,
   const char *b = c->resp.body ? c->resp.body : "";
   size_t l = strcspn(b, "\r\n");
 
+  if(c->resp.status == 401 || c->resp.status == 403)
+    return VRUN_SET_ERR(err, VRUN_EHTTP, "registry %s: %s %s/%s: HTTP %ld: "
+                        "access denied (check DOCKER_USERNAME and "
+                        "DOCKER_PASSWORD)", s->registry,
+                        c->req.method ? c->req.method : "GET", s->repo,
+                        what, c->resp.status);
   return VRUN_SET_ERR(err, c->resp.status == 404 ? VRUN_ENOENT : VRUN_EHTTP,
                       "registry %s: %s %s/%s: HTTP %ld%s%.*s",
                       s->registry, c->req.method ? c->req.method : "GET",

@@ -162,13 +162,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.wfile.write(msg)
                 self.record(401, n)
                 return
-        hdrs = {k: v for k, v in self.headers.items()
-                if k.lower() not in HOP}
+        # a list, not a dict: clients send several Accept lines
+        drop = set(HOP)
         if self.server.args.bearer_realm:
-            hdrs.pop("Authorization", None)
+            drop.add("authorization")
         c = http.client.HTTPConnection("127.0.0.1", self.server.backend,
                                        timeout=120)
-        c.request(self.command, self.path, body=body, headers=hdrs)
+        c.putrequest(self.command, self.path, skip_host=True,
+                     skip_accept_encoding=True)
+        for k, v in self.headers.items():
+            if k.lower() not in drop and k.lower() != "content-length":
+                c.putheader(k, v)
+        if body is not None or self.command in ("PUT", "POST", "PATCH"):
+            c.putheader("Content-Length", str(len(body or b"")))
+        c.endheaders(body)
         r = c.getresponse()
         data = r.read()
         self.send_response(r.status)
