@@ -25,6 +25,7 @@ local FIELDS = {
   archives = "a list of { name = ..., binaries = { ... } }",
   security_check = "a command string",
   changelog = "a path to the changelog (read by the GitHub tasks)",
+  docker = "a table (see docs/modules/docker.md)",
 }
 local ARCHIVE_FIELDS = { name = true, binaries = true, platforms = true }
 
@@ -239,6 +240,12 @@ local function validate(t)
     fail("'changelog' must be %s", FIELDS.changelog)
   end
   p.changelog = t.changelog
+
+  -- container images: checked field by field by tasks/docker.lua
+  if t.docker ~= nil and type(t.docker) ~= "table" then
+    fail("'docker' must be %s", FIELDS.docker)
+  end
+  p.docker = t.docker
   return p
 end
 
