@@ -292,7 +292,8 @@ static int l_include(lua_State *L)
 {
   struct vrun_run *run = vrun_lua_run(L);
   const char *name = luaL_checkstring(L, 1);
-  char path[PATH_MAX + 16], real[PATH_MAX];
+  char real[PATH_MAX];
+  const char *path;
   const char *tries[3];
   char t0[PATH_MAX + 16], t1[PATH_MAX], t2[PATH_MAX + 8];
   int i, n = 0, found = -1;
@@ -317,7 +318,7 @@ static int l_include(lua_State *L)
     return luaL_error(L, "include '%s': not found (tried %s%s%s%s%s)", name,
                       tries[0], n > 1 ? ", " : "", n > 1 ? tries[1] : "",
                       n > 2 ? ", " : "", n > 2 ? tries[2] : "");
-  snprintf(path, sizeof(path), "%s", tries[found]);
+  path = tries[found];
   if(!realpath(path, real))
     snprintf(real, sizeof(real), "%s", path);
   if(vrun_strmap_get(inc, real))
