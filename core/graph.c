@@ -279,7 +279,7 @@ size_t vrun_graph_suggest(struct vrun_graph *g, const char *name,
                           const char **out, size_t max)
 {
   size_t i, j, n = 0, len = strlen(name);
-  size_t limit = len < 4 ? 1 : len < 8 ? 2 : 3;
+  size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
   size_t dist[16];
 
   if(max > 16)
