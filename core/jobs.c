@@ -112,7 +112,7 @@ static volatile sig_atomic_t sigpipe_w = -1;
 
 #define SH_IGNORE   0x1   /* "-cmd" or {nofail = true} */
 #define SH_CAPTURE  0x2
-#define SH_STRIP    0x4
+#define SH_REPORT   0x4   /* "-cmd": say the failure was ignored */
 
 /* {====== signals ====== */
 
@@ -1088,7 +1088,7 @@ static int child_result(lua_State *L, struct child *c, int flags,
     luaL_setmetatable(L, "vrun.failure");
     return lua_error(L);
   }
-  if(status && (flags & SH_IGNORE) && !(flags & SH_CAPTURE)) {
+  if(status && (flags & SH_REPORT)) {
     struct inst *x = J->current;
     vrun_log(VRUN_LOG_ERROR, "[%s] Error %d (ignored)",
              x ? x->t->name : "?", status);
@@ -1157,7 +1157,7 @@ static int l_sh(lua_State *L)
     if(*p == '@')
       quiet = 1;
     else if(*p == '-')
-      flags |= SH_IGNORE;
+      flags |= SH_IGNORE | SH_REPORT;
     else if(*p == '+')
       force = 1;
     else if(*p != ' ' && *p != '\t')

@@ -34,7 +34,7 @@ struct vrun_run *vrun_lua_run(lua_State *L)
   return run;
 }
 
-int vrun_fatal(lua_State *L, const char *hint, const char *fmt, ...)
+void vrun_fatal(lua_State *L, const char *hint, const char *fmt, ...)
 {
   char msg[2048];
   va_list ap;
@@ -50,7 +50,8 @@ int vrun_fatal(lua_State *L, const char *hint, const char *fmt, ...)
     lua_setfield(L, -2, "hint");
   }
   luaL_setmetatable(L, "vrun.fatal");
-  return lua_error(L);
+  lua_error(L);
+  abort();  /* lua_error does not return */
 }
 
 static int l_fatal_tostring(lua_State *L)

@@ -48,8 +48,8 @@ void vrun_lua_load_taskfile(lua_State *L, struct vrun_run *run);
 ** Raise a fatal setup error: the reporter prints "vrun: *** MSG.  Stop."
 ** and, when hint is not NULL, "vrun: HINT" on the next line.
 */
-int vrun_fatal(lua_State *L, const char *hint, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
+void vrun_fatal(lua_State *L, const char *hint, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4), noreturn));
 
 /* The run, from the Lua registry. */
 struct vrun_run *vrun_lua_run(lua_State *L);

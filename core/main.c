@@ -21,6 +21,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "luahost.h"
+#include "redact.h"
 #include "strmap.h"
 #include "vars.h"
 
@@ -258,6 +259,10 @@ static int pmain(lua_State *L)
   }
   if(access(run->taskfile, R_OK))
     vrun_fatal(L, NULL, "%s: %s", run->taskfile, strerror(errno));
+  /* sh and capture may run while the task file loads */
+  run->jobs = vrun_jobs_new(run);
+  if(!run->jobs)
+    vrun_fatal(L, NULL, "out of memory");
   vrun_lua_load_taskfile(L, run);
 
   if(cli->list) {
@@ -319,11 +324,6 @@ static int pmain(lua_State *L)
     free(msg);
     vrun_fatal(L, NULL, "%s", lua_tostring(L, -1));
   }
-  run->jobs = vrun_jobs_new(run);
-  if(!run->jobs) {
-    free(goals);
-    vrun_fatal(L, NULL, "out of memory");
-  }
   for(i = 0; i < ngoals; i++) {
     if(vrun_jobs_goal(run->jobs, vrun_graph_find(run->graph, goals[i]))) {
       free(goals);
@@ -356,6 +356,27 @@ static int report(lua_State *L)
   if(hint)
     vrun_log(VRUN_LOG_ERROR, "%s", hint);
   return 2;
+}
+
+/* Secret-looking environment variables are masked from the start, so a
+** child echoing $GITHUB_TOKEN never shows it. */
+static void register_env_secrets(void)
+{
+  extern char **environ;
+  char name[256];
+  char **e;
+
+  for(e = environ; e && *e; e++) {
+    const char *eq = strchr(*e, '=');
+    size_t n = eq ? (size_t)(eq - *e) : 0;
+    if(!eq || n >= sizeof(name))
+      continue;
+    memcpy(name, *e, n);
+    name[n] = '\0';
+    if(vrun_redact_is_secret_name(name) ||
+       vrun_redact_is_secret_value(eq + 1))
+      vrun_redact_add(eq + 1);
+  }
 }
 
 /* Where the binary is, and from that where modules and tasks are. */
@@ -438,6 +459,7 @@ int main(int argc, char **argv)
   ctx.module_dirs = cli.module_dirs;
   ctx.n_module_dirs = cli.nmodule_dirs;
   find_dirs(&ctx);
+  register_env_secrets();
   ctx.vars = vrun_vars_new(cli.env_override);
   run.ctx = &ctx;
   run.cli = &cli;

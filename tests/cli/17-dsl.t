@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The task-file DSL: include, capture (and -n), invoke, secrets, expand,
+# sh options, modules preload, Lua errors with file:line (-v traceback).
+. "$(dirname "$0")/../lib/tap.sh"
+cd "$T"
+mkdir -p lib
+cat > lib/extra.lua <<'LUA'
+count = (count or 0) + 1
+task "extra" { run = function() sh "@echo extra loaded $(count_str)" end }
+LUA
+cat > vrun.lua <<'LUA'
+include "lib/extra"
+include "lib/extra.lua"
+var.count_str = tostring(count)
+var.WHO = capture "echo world"
+task "greet" { run = function() sh "@echo hello $(WHO)" end }
+task "cap" { run = function()
+  local a = capture "printf 'x\\n\\n'"
+  local b = capture("echo ro", { readonly = true })
+  log("cap=[" .. a .. "] ro=[" .. b .. "] dry=" .. tostring(dry_run()))
+end }
+task "inv" { run = function()
+  invoke("show", { TAG = "v1" })
+  invoke("show", { TAG = "v2" })
+  invoke("show", { TAG = "v1" })
+  sh "@echo inv done"
+end }
+task "show" { needs = { "TAG" }, run = function() sh "@echo show $(TAG)" end }
+task "leak" { run = function()
+  sh "echo token=$(API_TOKEN)"
+  sh "@echo env=$$API_TOKEN"
+  local s = secret(capture "echo xoxb-FAKE-NOT-REAL")
+  sh "@echo slack=xoxb-FAKE-NOT-REAL"
+end }
+task "opts" { run = function()
+  local st = sh("exit 5", { nofail = true, quiet = true })
+  sh "-exit 6"
+  log("status=" .. st .. " " .. expand("$(WHO)-$@-$$"))
+end }
+task "boom" { run = function() local x = nil; return x.y end }
+task "mod" { modules = { "no_such_module_x" }, run = function() sh "echo never" end }
+LUA
+
+vr -s extra
+is "$out" "extra loaded 1" "include finds paths next to the task file, loads once"
+
+vr greet
+is "$out" "hello world" "capture at load time, newline stripped"
+
+vr cap
+is "$out" "cap=[x] ro=[ro] dry=false" "capture strips trailing newlines"
+vr -n cap
+is "$out" "echo world
+printf 'x\\n\\n'
+cap=[] ro=[ro] dry=true" "-n: capture prints and returns \"\"; readonly runs"
+
+vr inv
+is "$out" "show v1
+show v2
+inv done" "invoke runs each (target, variables) pair once"
+
+vr leak API_TOKEN=ghp_FAKE0123456789
+is "$out" "echo token=***
+token=***
+env=***
+slack=***" "secrets masked in echoes, child output and secret()"
+unlike "$out$err" "FAKE" "no secret anywhere"
+
+cat > env.lua <<'LUA'
+task "e" { run = function() sh "@echo gh=$$GITHUB_TOKEN hook=$$SLACK_WEBHOOK" end }
+LUA
+GITHUB_TOKEN=ghp_FAKEFAKEFAKE SLACK_WEBHOOK=http://127.0.0.1/fake-hook vr -f env.lua e
+is "$out" "gh=*** hook=***" "secret-looking environment variables are masked in child output"
+
+vr opts
+is "$out" "exit 6
+status=5 world-opts-\$" "sh nofail returns the status; expand"
+is "$err" "vrun: [opts] Error 6 (ignored)" "a '-' command's failure is reported, ignored"
+
+vr boom
+is "$rc" 2 "Lua runtime error exits 2"
+is "$err" "vrun: *** [boom] vrun.lua:29: attempt to index a nil value (local 'x')" \
+  "names the task and file:line"
+vr -v boom
+like "$err" "stack traceback:" "-v adds a traceback"
+
+vr mod
+is "$rc" 2 "a missing module stops the run"
+like "$err" "^vrun: \*\*\* module 'no_such_module_x'.*\.  Stop\.$" "before anything runs"
+is "$out" "" "nothing ran"
+vr -n mod
+is "$rc" 2 "modules are checked under -n too"
+done_testing
