@@ -3,11 +3,11 @@
 # stand-in) as an OCI image layout, for skopeo to push to a test registry.
 # SPDX-License-Identifier: MIT
 #
-#   make_root_oci.py DIR TAG [--docker] [PLATFORM...]
+#   make_root_oci.py DIR TAG [PLATFORM...]
 #
 # PLATFORM is os/arch[/variant]; the default set mirrors alpine's index,
 # including linux/arm/v6 next to linux/arm/v7 and linux/arm64/v8.
-# --docker writes Docker schema 2 media types instead of OCI ones.
+# (skopeo copy --format v2s2 turns it into Docker schema 2 types.)
 import gzip
 import hashlib
 import io
@@ -44,18 +44,12 @@ def layer(files):
 
 def main():
     args = sys.argv[1:]
-    docker = "--docker" in args
-    args = [a for a in args if a != "--docker"]
     root, tag, plats = args[0], args[1], args[2:] or DEFAULT
     mt = {
-        "index": "application/vnd.docker.distribution.manifest.list.v2+json"
-        if docker else "application/vnd.oci.image.index.v1+json",
-        "manifest": "application/vnd.docker.distribution.manifest.v2+json"
-        if docker else "application/vnd.oci.image.manifest.v1+json",
-        "config": "application/vnd.docker.container.image.v1+json"
-        if docker else "application/vnd.oci.image.config.v1+json",
-        "layer": "application/vnd.docker.image.rootfs.diff.tar.gzip"
-        if docker else "application/vnd.oci.image.layer.v1.tar+gzip",
+        "index": "application/vnd.oci.image.index.v1+json",
+        "manifest": "application/vnd.oci.image.manifest.v1+json",
+        "config": "application/vnd.oci.image.config.v1+json",
+        "layer": "application/vnd.oci.image.layer.v1.tar+gzip",
     }
     os.makedirs(root, exist_ok=True)
     with open(os.path.join(root, "oci-layout"), "w") as f:
