@@ -63,7 +63,7 @@ project {
 include "release"
 task "sum" {
   modules = { "archive" },
-  run = function() print(require("archive").sha256(var.FILE)) end,
+  run = function() log(require("archive").sha256(var.FILE)) end,
 }
 EOF
 

@@ -22,7 +22,7 @@ local P = require "vrun.project"
 local semver = require "vrun.semver"
 
 local function say(fmt, ...)
-  print(string.format(fmt, ...))
+  log(string.format(fmt, ...))
 end
 
 local function fail(fmt, ...)
@@ -155,7 +155,10 @@ task "preflight" {
     check(tag ~= nil and semver.is_tag(tag),
           string.format("TAG=%s is a release version", tag or ""),
           "pass TAG=vMAJOR.MINOR.PATCH[-suffix], e.g. TAG=v1.2.3")
-    if p.security_check then
+    if p.security_check and dry_run() then
+      say("preflight: skip  security check (%s): not run under -n",
+          p.security_check)
+    elseif p.security_check then
       local ok = pcall(sh, p.security_check)
       check(ok, "security check passes (" .. p.security_check .. ")",
             "fix what it reports, then run it again")
@@ -233,48 +236,56 @@ task "verify-tags" {
   end,
 }
 
+-- The body of `release` for one PKG_TAG. publish-release calls it
+-- directly rather than through invoke(), so that a failing build raises
+-- into its pcall and the checkout is still restored.
+local function release(tag)
+  local git = require "git"
+  local archive = require "archive"
+  local p = P.get()
+  local mtime = tonumber(var.SOURCE_DATE_EPOCH or "")
+  if not mtime then
+    mtime = git.head().time
+  end
+  sh "mkdir -p bin"
+  for _, plat in ipairs(p.platforms) do
+    local goos, goarch = P.split(plat)
+    if type(p.build) == "function" then
+      p.build(goos, goarch)
+    else
+      -- $(GOOS)/$(GOARCH) in the command, and in its environment, as
+      -- the original's `GOOS=<os> GOARCH=<arch> $(MAKE) ...`
+      local cmd = p.build:gsub("%$%(GOOS%)", goos)
+                         :gsub("%$%(GOARCH%)", goarch)
+      sh(string.format("GOOS=%s GOARCH=%s %s", goos, goarch, cmd))
+    end
+  end
+  local specs, raw = release_specs(p, tag, mtime)
+  if not dry_run() then
+    local missing = {}
+    for _, path in ipairs(raw) do
+      local f = io.open(path, "rb")
+      if f then
+        f:close()
+      else
+        missing[#missing + 1] = path
+      end
+    end
+    if #missing > 0 then
+      fail("the build did not make %s", table.concat(missing, ", "))
+    end
+  end
+  archive.create_many(specs)
+  -- as the original: the raw binaries go once they are packed
+  sh("rm -f " .. table.concat(raw, " "))
+end
+
 task "release" {
   desc = "Build every platform, pack bin/<name>-<os>-<arch>-<PKG_TAG> "
          .. "archives with checksums",
   modules = { "git", "archive" },
   run = function(t)
-    local git = require "git"
-    local archive = require "archive"
-    local p = P.get()
-    local tag = pkg_tag(git)
-    local mtime = tonumber(var.SOURCE_DATE_EPOCH or "")
-    if not mtime then
-      mtime = git.head().time
-    end
-    sh "mkdir -p bin"
-    for _, plat in ipairs(p.platforms) do
-      local os, arch = P.split(plat)
-      if type(p.build) == "function" then
-        p.build(os, arch)
-      else
-        local cmd = p.build:gsub("%$%(GOOS%)", os):gsub("%$%(GOARCH%)",
-                                                          arch)
-        sh(string.format("GOOS=%s GOARCH=%s %s", os, arch, cmd))
-      end
-    end
-    local specs, raw = release_specs(p, tag, mtime)
-    if not dry_run() then
-      local missing = {}
-      for _, path in ipairs(raw) do
-        local f = io.open(path, "rb")
-        if f then
-          f:close()
-        else
-          missing[#missing + 1] = path
-        end
-      end
-      if #missing > 0 then
-        fail("the build did not make %s", table.concat(missing, ", "))
-      end
-    end
-    archive.create_many(specs)
-    -- as the original: the raw binaries go once they are packed
-    sh("rm -f " .. table.concat(raw, " "))
+    release(pkg_tag(require "git"))
   end,
 }
 
@@ -320,7 +331,9 @@ task "publish-release" {
     local ok, err = pcall(function()
       for _, v in ipairs(p.variants) do
         git.checkout(tag .. v)
-        invoke("release", { PKG_TAG = tag .. v })
+        release(tag .. v)
+        -- a failing invoked task stops the run without resuming this
+        -- one (unless -k): publish comes last for this variant
         invoke("publish", { PKG_TAG = tag .. v })
       end
     end)

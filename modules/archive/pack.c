@@ -189,7 +189,7 @@ int archive_job_run(struct archive_job *job, const volatile int *stop,
   struct pack_out o;
   char *buf = NULL;
   size_t i;
-  int rc = VRUN_OK, closed = 0;
+  int rc = VRUN_OK;
 
   memset(&o, 0, sizeof(o));
   o.fd = -1;
@@ -223,7 +223,6 @@ int archive_job_run(struct archive_job *job, const volatile int *stop,
     if(rc)
       goto out;
   }
-  closed = 1;
   if(archive_write_close(a) != ARCHIVE_OK) {
     rc = VRUN_SET_ERR(&job->err, VRUN_EIO, "%s: %s", job->output,
                       o.err_no ? strerror(o.err_no) :
@@ -250,11 +249,11 @@ int archive_job_run(struct archive_job *job, const volatile int *stop,
     goto out;
   }
 out:
-  if(a) {
-    if(!closed)
-      archive_write_fail(a);
+  /* free closes a writer not yet closed: that ends zlib's stream (a
+  ** "failed" writer would skip it and leak zlib's state); what it
+  ** writes goes to the temp file, removed below */
+  if(a)
     archive_write_free(a);
-  }
   if(o.fd >= 0)
     close(o.fd);
   if(rc && job->tmp)

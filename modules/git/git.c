@@ -4,6 +4,7 @@
 ** -s` through host->run), since that is where signing keys live.
 ** SPDX-License-Identifier: MIT
 */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,39 @@ static int opt_bool(lua_State *L, int t, const char *k)
   return v;
 }
 
+/* With --all, git names the ref's kind ("tags/v1-0-gabc", "heads/x");
+** libgit2 leaves it out: put it back. */
+static void push_all_name(lua_State *L, git_repository *repo,
+                          const char *d)
+{
+  static const char *const kinds[] = { "tags", "heads", "remotes", NULL };
+  size_t len = strlen(d), base = len, i;
+  char ref[1024];
+  git_reference *r = NULL;
+  int k;
+
+  /* the name is d without a trailing -<n>-g<hex> */
+  i = len;
+  while(i > 0 && strchr("0123456789abcdef", d[i - 1]))
+    i--;
+  if(i >= 2 && i < len && d[i - 1] == 'g' && d[i - 2] == '-') {
+    size_t j = i - 2;
+    while(j > 0 && d[j - 1] >= '0' && d[j - 1] <= '9')
+      j--;
+    if(j >= 1 && j < i - 2 && d[j - 1] == '-')
+      base = j - 1;
+  }
+  for(k = 0; kinds[k]; k++) {
+    snprintf(ref, sizeof(ref), "refs/%s/%.*s", kinds[k], (int)base, d);
+    if(!git_reference_lookup(&r, repo, ref)) {
+      git_reference_free(r);
+      lua_pushfstring(L, "%s/%s", kinds[k], d);
+      return;
+    }
+  }
+  lua_pushstring(L, d);
+}
+
 /* git.describe{ all=, long=, tags= } -> string, like `git describe` */
 static int l_describe(lua_State *L)
 {
@@ -178,6 +212,8 @@ static int l_describe(lua_State *L)
      git_describe_commit(&res, head, &dopt) ||
      git_describe_format(&buf, res, &fopt))
     git_fail(msg, "describe");
+  else if(dopt.describe_strategy == GIT_DESCRIBE_ALL)
+    push_all_name(L, repo, buf.ptr);
   else
     lua_pushlstring(L, buf.ptr, buf.size);
   git_buf_dispose(&buf);
@@ -739,12 +775,15 @@ static int l_create_tag(lua_State *L)
 ** signature (a read-only check: runs under -n too) */
 static int l_verify_tag(lua_State *L)
 {
-  const char *argv[] = { "git", "verify-tag", "--", NULL, NULL };
+  /* gpg's report goes to stderr: only the verdict matters here */
+  const char *argv[] = { "sh", "-c",
+                         "git verify-tag -- \"$1\" >/dev/null 2>&1",
+                         "sh", NULL, NULL };
   int status = -1;
 
-  argv[3] = luaL_checkstring(L, 1);
-  run_git(L, argv, VRUN_RUN_READONLY | VRUN_RUN_NOFAIL | VRUN_RUN_QUIET |
-          VRUN_RUN_CAPTURE, &status);
+  argv[4] = luaL_checkstring(L, 1);
+  run_git(L, argv, VRUN_RUN_READONLY | VRUN_RUN_NOFAIL | VRUN_RUN_QUIET,
+          &status);
   lua_pushboolean(L, status == 0);
   return 1;
 }
@@ -767,13 +806,29 @@ static const luaL_Reg git_funcs[] = {
   {NULL, NULL}
 };
 
+static int git_inited;
+
+/* Runs at exit: give libgit2's global state back. */
+__attribute__((destructor)) static void git_unload(void)
+{
+  if(git_inited)
+    git_libgit2_shutdown();
+}
+
 static int git_open(lua_State *L, const struct vrun_host *h,
                     struct vrun_err *err)
 {
+  Dl_info self;
+
   if(!h || !h->log || !h->dry_run || !h->secret)
     return VRUN_SET_ERR(err, VRUN_ENOTSUP, "host lacks log/dry_run/secret");
   if(git_libgit2_init() < 0)
     return VRUN_SET_ERR(err, VRUN_ENOTSUP, "libgit2 failed to start");
+  git_inited = 1;
+  /* libgit2 keeps threads' state and global caches: never unload it
+  ** (and the libraries it pulls in) before the process ends */
+  if(dladdr((void *)&git_unload, &self) && self.dli_fname)
+    dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   host = h;
   luaL_newlib(L, git_funcs);
   return VRUN_OK;
