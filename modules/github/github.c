@@ -147,7 +147,7 @@ static int l_json_encode(lua_State *L)
 
   if(!j)
     return luaL_error(L, "github.json_encode: %s", msg);
-  s = cJSON_Print(j);
+  s = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   if(!s)
     return luaL_error(L, "github.json_encode: out of memory");
@@ -701,57 +701,60 @@ static int l_get_release(lua_State *L)
 static char *release_body(lua_State *L, int idx, int create,
                           const char **msg)
 {
-  static const char *const strs[] = { "tag_name", "target_commitish",
-    "name", "body", "discussion_category_name", "make_latest", NULL };
-  static const char *const bools[] = { "draft", "prerelease",
-    "generate_release_notes", NULL };
+  /* the contract's fields, in its order (also the order sent) */
+  static const char *const fields[] = { "tag_name", "target_commitish",
+    "name", "body", "draft", "prerelease", "discussion_category_name",
+    "generate_release_notes", "make_latest", NULL };
   cJSON *j;
+  const char *k, *v;
   char *s;
-  int i, known;
+  int i, t;
 
   luaL_checktype(L, idx, LUA_TTABLE);
+  lua_pushnil(L);
+  while(lua_next(L, idx)) {
+    k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+    for(i = 0; fields[i] && strcmp(k, fields[i]); i++)
+      ;
+    lua_pop(L, 1);
+    if(!fields[i] || (!create && !strcmp(k, "generate_release_notes"))) {
+      lua_pop(L, 1);
+      *msg = "unknown release field (see docs/modules/github.md)";
+      return NULL;
+    }
+  }
   j = cJSON_CreateObject();
   if(!j) {
     *msg = "out of memory";
     return NULL;
   }
-  lua_pushnil(L);
-  while(lua_next(L, idx)) {
-    const char *k = lua_type(L, -2) == LUA_TSTRING ?
-                    lua_tostring(L, -2) : NULL;
-    known = 0;
-    for(i = 0; k && strs[i]; i++)
-      if(!strcmp(k, strs[i])) {
-        known = 1;
-        if(lua_type(L, -1) != LUA_TSTRING) {
-          *msg = "a release text field is not a string";
-          goto bad;
-        }
-        if(!strcmp(k, "make_latest") &&
-           strcmp(lua_tostring(L, -1), "true") &&
-           strcmp(lua_tostring(L, -1), "false") &&
-           strcmp(lua_tostring(L, -1), "legacy")) {
-          *msg = "make_latest must be \"true\", \"false\" or \"legacy\"";
-          goto bad;
-        }
-        cJSON_AddStringToObject(j, k, lua_tostring(L, -1));
+  for(i = 0; fields[i]; i++) {
+    t = lua_getfield(L, idx, fields[i]);
+    k = fields[i];
+    if(t == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    if(!strcmp(k, "draft") || !strcmp(k, "prerelease") ||
+       !strcmp(k, "generate_release_notes")) {
+      if(t != LUA_TBOOLEAN) {
+        *msg = "draft, prerelease and generate_release_notes are booleans";
+        goto bad;
       }
-    for(i = 0; k && bools[i]; i++)
-      if(!strcmp(k, bools[i])) {
-        known = 1;
-        if(!create && !strcmp(k, "generate_release_notes")) {
-          *msg = "generate_release_notes exists only when creating";
-          goto bad;
-        }
-        if(lua_type(L, -1) != LUA_TBOOLEAN) {
-          *msg = "a release flag is not a boolean";
-          goto bad;
-        }
-        cJSON_AddBoolToObject(j, k, lua_toboolean(L, -1));
+      cJSON_AddBoolToObject(j, k, lua_toboolean(L, -1));
+    }
+    else {
+      if(t != LUA_TSTRING) {
+        *msg = "a release text field is not a string";
+        goto bad;
       }
-    if(!known) {
-      *msg = "unknown release field";
-      goto bad;
+      v = lua_tostring(L, -1);
+      if(!strcmp(k, "make_latest") && strcmp(v, "true") &&
+         strcmp(v, "false") && strcmp(v, "legacy")) {
+        *msg = "make_latest must be \"true\", \"false\" or \"legacy\"";
+        goto bad;
+      }
+      cJSON_AddStringToObject(j, k, v);
     }
     lua_pop(L, 1);
   }
@@ -766,7 +769,7 @@ static char *release_body(lua_State *L, int idx, int create,
     *msg = "out of memory";
   return s;
 bad:
-  lua_pop(L, 2);
+  lua_pop(L, 1);
   cJSON_Delete(j);
   return NULL;
 }

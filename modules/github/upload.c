@@ -247,7 +247,7 @@ static int send_round(struct github_client *c, const char *base,
       s->st = F_DONE;
       stats->uploaded++;
       stats->bytes += f->size;
-      github_host->log(github_host->ctx, VRUN_LOG_INFO,
+      github_host->log(github_host->ctx, VRUN_LOG_VERBOSE,
                        "github: uploaded %s (%llu bytes)", f->name,
                        (unsigned long long)f->size);
     }

@@ -693,10 +693,13 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 why = None
                 a = self.new_asset(r, aname, ctype, "starter")
+                # at most one fault per request
                 drop = s.take_fault("drop_upload", "uploads")
-                f502 = s.take_fault("upload_502", "uploads")
-                f500 = s.take_fault("upload_500", "uploads")
-                f504 = s.take_fault("upload_504_saved", "uploads")
+                f502 = not drop and s.take_fault("upload_502", "uploads")
+                f500 = not drop and not f502 and \
+                    s.take_fault("upload_500", "uploads")
+                f504 = not drop and not f502 and not f500 and \
+                    s.take_fault("upload_504_saved", "uploads")
         if why is not None:
             self.drain(left)
             if why == "404":
