@@ -130,10 +130,12 @@ static int svc_load(struct vrun_err *err)
       if(svc_try(cand[i], why, sizeof(why)))
         svc_state = 1;
     }
-    if(svc_state < 0)
-      snprintf(svc_error, sizeof(svc_error),
-               "HTTP and digest services are unavailable: cannot load "
-               "vrun-svc.so (tried %s)%s", tried, why);
+    if(svc_state < 0) {
+      svc_error[0] = '\0';
+      appendf(svc_error, sizeof(svc_error), "HTTP and digest services are "
+              "unavailable: cannot load vrun-svc.so (tried %s)%s", tried,
+              why);
+    }
   }
   pthread_mutex_unlock(&svc_lock);
   if(svc_state < 0)

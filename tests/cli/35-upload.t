@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Streamed uploads: a large sparse file goes out with an exact
+# Content-Length, never chunked, with peak RSS bounded; a cut upload is
+# resent whole from the file; downloads land atomically in a file.
+. "$(dirname "$0")/../lib/tap.sh"
+M=$B/tests/modules
+cd "$T" || exit 1
+LOG=$T/requests.jsonl
+start_server http python3 "$TOP/tests/servers/http_faults.py" --log "$LOG"
+export U="http://127.0.0.1:$http_PORT"
+export VRUN_HTTP_TIME_SCALE=0.01
+
+cat > vrun.lua <<'EOF2'
+local g = require "good"
+local U = os.getenv("U")
+local function show(label, r)
+  g.log(2, string.format("%s: status=%d attempts=%d rc=%d body=%s error=%s",
+    label, r.status, r.attempts, r.rc, (r.body or ""):gsub("\n", ""),
+    r.error))
+end
+task "big" { run = function()
+  show("big", g.http{ method = "PUT", url = U .. "/sink", body_file = "big.bin" })
+end }
+task "cut" { run = function()
+  show("cut", g.http{ method = "POST", url = U .. "/dropup/2/a",
+                      body_file = "mid.bin" })
+end }
+task "download" { run = function()
+  show("dl", g.http{ url = U .. "/download?size=300000",
+                     response_file = "dl.bin" })
+  show("dl404", g.http{ url = U .. "/status/404", response_file = "nf.bin" })
+  show("dlcut", g.http{ url = U .. "/drop/1/dl", response_file = "cut.bin" })
+end }
+task "nofile" { run = function()
+  show("nofile", g.http{ method = "POST", url = U .. "/upload",
+                         body_file = "missing.bin" })
+end }
+EOF2
+
+truncate -s 2G big.bin
+/usr/bin/time -f '%M' -o rss.txt "$VRUN" -M "$M" big >out.txt 2>err.txt
+rc=$?
+is "$rc" 0 "2 GiB sparse upload: exit 0"
+is "$(cat out.txt)" "big: status=204 attempts=1 rc=0 body= error=" "2 GiB upload: 204"
+rss=$(tail -1 rss.txt)
+test "$rss" -le 32768; ok $? "2 GiB upload: peak RSS ${rss} KiB <= 32 MiB"
+line=$(grep '"path": "/sink"' "$LOG")
+like "$line" '"Content-Length": "2147483648"' "exact Content-Length"
+like "$line" '"body_len": 2147483648' "server received every byte"
+unlike "$line" 'Transfer-Encoding' "not chunked"
+unlike "$line" '"Expect"' "no Expect: 100-continue"
+
+head -c 3000000 /dev/urandom > mid.bin
+want=$(sha256sum mid.bin | cut -d' ' -f1)
+vr -M "$M" cut
+is "$out" "cut: status=200 attempts=3 rc=0 body={\"length\": 3000000, \"sha256\": \"$want\"} error=" \
+  "an upload cut twice mid-body is resent whole from the file"
+is "$(grep '"path": "/dropup/2/a"' "$LOG" | grep -c '"dropped": true')" 2 \
+  "server saw two cut attempts"
+
+vr -M "$M" download
+is "$out" "dl: status=200 attempts=1 rc=0 body= error=
+dl404: status=404 attempts=1 rc=0 body=status 404 error=
+dlcut: status=200 attempts=2 rc=0 body= error=" "downloads to files"
+python3 -c "
+import sys
+d = open('dl.bin', 'rb').read()
+b = bytes(range(256)) * 4096
+sys.exit(0 if d == (b * 2)[:300000] else 1)"
+ok $? "download: the file holds exactly the body"
+test ! -e nf.bin; ok $? "a 404 body does not create the file"
+is "$(cat cut.bin)" "complete" "a download cut mid-body is retried, file holds the final body"
+is "$(ls -a | grep -c vrun-)" 0 "no temp files left"
+
+vr -M "$M" nofile
+is "$out" "nofile: status=0 attempts=0 rc=4 body= error=cannot read missing.bin: No such file or directory" \
+  "a missing body file: VRUN_ENOENT naming it"
+
+done_testing
