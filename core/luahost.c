@@ -347,8 +347,8 @@ static int l_dry_run(lua_State *L)
   return 1;
 }
 
-/* log(...): the arguments, tab-separated like print, as an INFO line. */
-static int l_log(lua_State *L)
+/* The arguments as strings, tab-separated like print does. */
+static const char *joined(lua_State *L, size_t *len)
 {
   luaL_Buffer b;
   int i, n = lua_gettop(L);
@@ -361,7 +361,26 @@ static int l_log(lua_State *L)
     luaL_addvalue(&b);
   }
   luaL_pushresult(&b);
-  vrun_log(VRUN_LOG_INFO, "%s", lua_tostring(L, -1));
+  return lua_tolstring(L, -1, len);
+}
+
+/* log(...): an INFO line (hidden by -s). */
+static int l_log(lua_State *L)
+{
+  vrun_log(VRUN_LOG_INFO, "%s", joined(L, NULL));
+  return 0;
+}
+
+/* print(...): as Lua's, but masked and kept with its task under -j. */
+static int l_print(lua_State *L)
+{
+  size_t len;
+  const char *s = joined(L, &len);
+
+  lua_pushliteral(L, "\n");
+  lua_concat(L, 2);
+  s = lua_tolstring(L, -1, &len);
+  vrun_log_write(1, s, len);
   return 0;
 }
 /* }====== */
@@ -383,6 +402,7 @@ void vrun_lua_install(lua_State *L, struct vrun_run *run)
     { "task", l_task }, { "file", l_file }, { "default", l_default },
     { "default_target", l_default_target }, { "include", l_include },
     { "secret", l_secret }, { "dry_run", l_dry_run }, { "log", l_log },
+    { "print", l_print },
     { NULL, NULL }
   };
   const luaL_Reg *r;

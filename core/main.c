@@ -471,6 +471,9 @@ int main(int argc, char **argv)
   for(i = 0; i < cli.nvars; i++) {
     char *eq = strchr(cli.vars[i], '=');
     *eq = '\0';
+    if(vrun_redact_is_secret_name(cli.vars[i]) ||
+       vrun_redact_is_secret_value(eq + 1))
+      vrun_redact_add(eq + 1);
     if(vrun_vars_set(ctx.vars, VRUN_VAR_CMDLINE, cli.vars[i], eq + 1)) {
       *eq = '=';
       goto oom;
