@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export VRUN O B
 export VRUN_TEST_TOP="$PWD"
 # Tests must not see a parent vrun's flags or the user's module path.
-unset VRUNFLAGS MAKEFLAGS VRUN_MODULE_PATH GITHUB_TOKEN || true
+unset VRUNFLAGS MAKEFLAGS MFLAGS MAKELEVEL MAKE_TERMOUT MAKE_TERMERR VRUN_MODULE_PATH GITHUB_TOKEN || true
 if [ $# -gt 0 ]; then
   exec prove --exec '' "$@"
 fi
