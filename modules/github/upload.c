@@ -162,7 +162,7 @@ static int send_round(struct github_client *c, const char *base,
   size_t *idx = NULL;
   const char *hdrs_common[4];
   const char ***hdrs = NULL;
-  size_t i, k, m = 0;
+  size_t i, k, m = 0, failed = 0;
   int rc = VRUN_OK;
 
   for(i = 0; i < n; i++)
@@ -255,15 +255,17 @@ static int send_round(struct github_client *c, const char *base,
       snprintf(s->why, sizeof(s->why), "422 already_exists");
     else if(r->rc == VRUN_OK && r->status >= 500) {
       snprintf(s->why, sizeof(s->why), "HTTP %ld", r->status);
-      github_host->log(github_host->ctx, VRUN_LOG_WARN,
-                       "github: uploading %s failed with HTTP %ld; will "
-                       "clean up and retry", f->name, r->status);
+      failed++;
+      github_host->log(github_host->ctx, VRUN_LOG_VERBOSE,
+                       "github: uploading %s failed with HTTP %ld",
+                       f->name, r->status);
     }
     else if(r->rc == VRUN_ENET || r->rc == VRUN_EIO) {
       snprintf(s->why, sizeof(s->why), "%s", r->error);
-      github_host->log(github_host->ctx, VRUN_LOG_WARN,
-                       "github: uploading %s failed (%s); will clean up "
-                       "and retry", f->name, r->error);
+      failed++;
+      github_host->log(github_host->ctx, VRUN_LOG_VERBOSE,
+                       "github: uploading %s failed (%s)", f->name,
+                       r->error);
     }
     else if(r->rc == VRUN_OK && r->status == 422 && r->body &&
             strstr(r->body, "immutable"))
@@ -279,6 +281,11 @@ static int send_round(struct github_client *c, const char *base,
     }
   }
 
+  if(rc == VRUN_OK && failed)
+    github_host->log(github_host->ctx, VRUN_LOG_WARN,
+                     "github: %zu of %zu uploads failed (a 5xx or a "
+                     "dropped connection); checking what arrived and "
+                     "sending the rest again", failed, m);
 done:
   for(k = 0; resps && k < m; k++)
     github_resp_free(&resps[k]);
@@ -339,21 +346,25 @@ int github_upload_sync(struct github_client *c, const cJSON *release,
       break;
   }
   if(rc == VRUN_OK) {
+    size_t shown = 0;
     list[0] = '\0';
     for(i = 0, left = 0; i < nfiles; i++) {
       size_t used = strlen(list);
       if(slots[i].st == F_DONE)
         continue;
       left++;
-      if(used + 8 < sizeof(list))
+      if(shown < 3 && used + 8 < sizeof(list)) {
         snprintf(list + used, sizeof(list) - used, "%s%s (%s)",
                  used ? ", " : "", files[i].name, slots[i].why);
+        shown++;
+      }
     }
     if(left)
       rc = github_err(err, VRUN_EHTTP,
-                        "%zu assets could not be uploaded to %s after %d "
-                        "rounds: %s; run the same command again to finish",
-                        left, c->repo, MAX_ROUNDS, list);
+                      "%zu assets could not be uploaded to %s after %d "
+                      "rounds; run the same command again to finish: "
+                      "%s%s", left, c->repo, MAX_ROUNDS, list,
+                      left > shown ? ", ..." : "");
   }
   free(base);
   free(slots);

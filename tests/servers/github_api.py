@@ -151,10 +151,10 @@ class Handler(BaseHTTPRequestHandler):
 
     pre = None
 
-    def error(self, status, message, **extra):
+    def error(self, code, message, **extra):
         obj = {"message": message, "documentation_url": DOC}
         obj.update(extra)
-        self.reply(status, obj)
+        self.reply(code, obj)
 
     def not_found(self):
         self.error(404, "Not Found", status="404")
