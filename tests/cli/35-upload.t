@@ -31,6 +31,13 @@ task "download" { run = function()
   show("dl404", g.http{ url = U .. "/status/404", response_file = "nf.bin" })
   show("dlcut", g.http{ url = U .. "/drop/1/dl", response_file = "cut.bin" })
 end }
+task "trickle" { run = function()
+  show("trickle", g.http{ url = U .. "/trickle?size=10000000",
+                          response_file = "slow.bin" })
+end }
+task "wait" { run = function()
+  show("wait", g.http{ url = U .. "/ratelimit/429ra/5/w?wait=300" })
+end }
 task "nofile" { run = function()
   show("nofile", g.http{ method = "POST", url = U .. "/upload",
                          body_file = "missing.bin" })
@@ -75,5 +82,35 @@ is "$(ls -a | grep -c vrun-)" 0 "no temp files left"
 vr -M "$M" nofile
 is "$out" "nofile: status=0 attempts=0 rc=4 body= error=cannot read missing.bin: No such file or directory" \
   "a missing body file: VRUN_ENOENT naming it"
+
+# SIGTERM in the middle of a download, then during a rate-limit wait: vrun
+# stops promptly (the test bounds it), dies of the signal, leaves no file.
+interrupt() {  # interrupt TASK PATH-IN-LOG
+  local pid i
+  "$VRUN" -M "$M" "$1" >"$T/$1.out" 2>&1 </dev/null &
+  pid=$!
+  for i in $(seq 1 100); do
+    grep -q "\"path\": \"$2\"" "$LOG" && break
+    sleep 0.1
+  done
+  sleep 0.3
+  kill -TERM "$pid"
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid"
+    fail "$1: vrun stops within 10 s of SIGTERM"
+  else
+    pass "$1: vrun stops within 10 s of SIGTERM"
+  fi
+  wait "$pid"
+  is "$?" 143 "$1: vrun dies of SIGTERM"
+}
+interrupt trickle /trickle
+test ! -e slow.bin; ok $? "trickle: no partial download"
+is "$(ls -a | grep -c vrun-)" 0 "trickle: the temp file is removed"
+VRUN_HTTP_TIME_SCALE=1 VRUN_HTTP_MAX_WAIT=1000 interrupt wait /ratelimit/429ra/5/w
 
 done_testing

@@ -21,6 +21,7 @@
 #                                answer {"length":..,"sha256":..}
 #   /sink                        read and discard the body, 204
 #   /download?size=N             N bytes of a repeating pattern
+#   /trickle?size=N              N bytes, 1 KiB every 0.1 s
 # Each log line: method, path, attempt, headers, body_len, sha256, time.
 import argparse
 import hashlib
@@ -185,6 +186,21 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(part)
                 left -= len(part)
             self.wfile.flush()
+        elif kind == "trickle":
+            size = int(q.get("size", "0"))
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            left = size
+            try:
+                while left > 0:
+                    part = b"t" * min(left, 1024)
+                    self.wfile.write(part)
+                    self.wfile.flush()
+                    left -= len(part)
+                    time.sleep(0.1)
+            except OSError:
+                self.close_connection = True
         else:
             self.reply(404, b"no such fault\n")
 
