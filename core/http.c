@@ -688,7 +688,10 @@ static int engine(struct vrun_ctx *ctx, struct xfer *xs, size_t n,
     if(running)
       curl_multi_perform(multi, &still);
     progressed = 0;
-    while((msg = curl_multi_info_read(multi, &queued)) != NULL) {
+    for(;;) {
+      msg = curl_multi_info_read(multi, &queued);
+      if(!msg)
+        break;
       if(msg->msg != CURLMSG_DONE)
         continue;
       priv = NULL;

@@ -408,7 +408,10 @@ static char **list_dir(const char *dir, size_t *n)
   *n = 0;
   if(!dp)
     return NULL;
-  while((de = readdir(dp)) != NULL) {
+  for(;;) {
+    de = readdir(dp);
+    if(!de)
+      break;
     len = strlen(de->d_name);
     if(len < 4 || strcmp(de->d_name + len - 3, ".so"))
       continue;

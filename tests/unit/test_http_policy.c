@@ -76,7 +76,8 @@ int main(void)
   is_int(j(503, "Retry-After: 7\r\n", NULL, &w, why), VRUN_HTTP_RETRY,
          "503 with Retry-After is retried");
   ok(w == 7.0, "... after the server's 7 s");
-  is_int(j(429, NULL, NULL, &w, why), VRUN_HTTP_LIMITED, "429 is a rate limit");
+  is_int(j(429, NULL, NULL, &w, why), VRUN_HTTP_LIMITED,
+         "429 is a rate limit");
   ok(w < 0, "429 without headers: back-off decides the wait");
   is_int(j(429, "retry-after: 12\r\n", NULL, &w, why), VRUN_HTTP_LIMITED,
          "429 + Retry-After (any case)");
