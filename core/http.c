@@ -62,6 +62,7 @@ struct xfer {
   curl_off_t last_ul, last_dl;
   int idle_fired;
   struct vrun_progress *prog;
+  uint64_t moved;                 /* bytes this attempt, for batch bars */
   int rc;
   char error[256];
   char errbuf[CURL_ERROR_SIZE];
@@ -234,6 +235,7 @@ static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
     x->idle_fired = 1;
     return 1;
   }
+  x->moved = (uint64_t)(has_body(x) ? ulnow : dlnow);
   if(x->prog) {
     if(has_body(x))
       vrun_svc_core->progress_update(x->prog, (uint64_t)ulnow);
@@ -332,6 +334,7 @@ static int setup_easy(struct xfer *x, struct vrun_err *err)
   x->write_failed = 0;
   x->idle_fired = 0;
   x->last_ul = x->last_dl = 0;
+  x->moved = 0;
   x->last_activity = now_ns();
   x->errbuf[0] = '\0';
   if(x->out_fd >= 0 && ftruncate(x->out_fd, 0))
@@ -622,10 +625,51 @@ static long long gate_now(void)
   return g;
 }
 
+/*
+** Several transfers with progress labels share one display: a line per
+** file every 10% (or four bars fighting over one line) would bury the
+** output. Returns NULL when no request asked for progress.
+*/
+static struct vrun_progress *batch_start(struct vrun_ctx *ctx,
+                                         struct xfer *xs, size_t n)
+{
+  char label[64];
+  uint64_t total = 0;
+  size_t i, k = 0, bodies = 0;
+
+  for(i = 0; i < n; i++) {
+    if(xs[i].state == X_DONE || !xs[i].req.progress_label)
+      continue;
+    k++;
+    bodies += has_body(&xs[i]) ? 1 : 0;
+    total += (uint64_t)xs[i].body_size;
+  }
+  if(!k)
+    return NULL;
+  snprintf(label, sizeof(label), "%zu %s", k,
+           bodies == k ? "uploads" : "transfers");
+  return vrun_svc_core->progress_start(ctx, label, total);
+}
+
+static void batch_update(struct vrun_progress *b, struct xfer *xs,
+                         size_t n)
+{
+  uint64_t sum = 0;
+  size_t i;
+
+  for(i = 0; i < n; i++) {
+    if(xs[i].req.progress_label)
+      sum += xs[i].moved;
+  }
+  vrun_svc_core->progress_update(b, sum);
+}
+
 static int engine(struct vrun_ctx *ctx, struct xfer *xs, size_t n,
                   int concurrency, const struct vrun_http_policy *pol,
                   struct vrun_err *err)
 {
+  struct vrun_progress *batch = NULL;
+  int all_ok = 1;
   CURLM *multi = curl_multi_init();
   size_t i, done = 0;
   int running = 0, still = 0, queued, rc;
@@ -643,6 +687,8 @@ static int engine(struct vrun_ctx *ctx, struct xfer *xs, size_t n,
     if(xs[i].state == X_DONE || dry_skip(&xs[i]))
       done++;
   }
+  if(n > 1)
+    batch = batch_start(ctx, xs, n);
   while(done < n) {
     now = now_ns();
     gate = gate_now();
@@ -677,7 +723,7 @@ static int engine(struct vrun_ctx *ctx, struct xfer *xs, size_t n,
         done++;
         continue;
       }
-      if(x->req.progress_label && !x->prog)
+      if(x->req.progress_label && !x->prog && n == 1)
         x->prog = vrun_svc_core->progress_start(ctx, x->req.progress_label,
                                                 (uint64_t)x->body_size);
       x->attempts++;
@@ -705,6 +751,8 @@ static int engine(struct vrun_ctx *ctx, struct xfer *xs, size_t n,
       if(x->state == X_DONE)
         done++;
     }
+    if(batch)
+      batch_update(batch, xs, n);
     if(done >= n)
       break;
     timeout = progressed ? 0 : POLL_MS;
@@ -718,6 +766,14 @@ static int engine(struct vrun_ctx *ctx, struct xfer *xs, size_t n,
     }
   }
   curl_multi_cleanup(multi);
+  if(batch) {
+    for(i = 0; i < n; i++) {
+      if(xs[i].rc != VRUN_OK || xs[i].resp->status >= 400)
+        all_ok = 0;
+    }
+    batch_update(batch, xs, n);
+    vrun_svc_core->progress_end(batch, all_ok);
+  }
   return VRUN_OK;
 }
 

@@ -38,6 +38,16 @@ end }
 task "wait" { run = function()
   show("wait", g.http{ url = U .. "/ratelimit/429ra/5/w?wait=300" })
 end }
+task "bars" { run = function()
+  local reqs = {}
+  for i = 1, 3 do
+    reqs[i] = { method = "POST", url = U .. "/upload", body_file = "p" .. i,
+                progress = "p" .. i }
+  end
+  for i, r in ipairs(g.http_many(reqs, 2)) do show("bar" .. i, r) end
+  show("one", g.http{ method = "POST", url = U .. "/upload",
+                      body_file = "p1", progress = "single p1" })
+end }
 task "nofile" { run = function()
   show("nofile", g.http{ method = "POST", url = U .. "/upload",
                          body_file = "missing.bin" })
@@ -82,6 +92,14 @@ is "$(ls -a | grep -c vrun-)" 0 "no temp files left"
 vr -M "$M" nofile
 is "$out" "nofile: status=0 attempts=0 rc=4 body= error=cannot read missing.bin: No such file or directory" \
   "a missing body file: VRUN_ENOENT naming it"
+
+for i in 1 2 3; do head -c 1048576 /dev/zero > p$i; done
+vr -M "$M" bars
+is "$(printf '%s\n' "$out" | grep -c '^bar[123]: status=200 attempts=1 rc=0')" 3 \
+  "three uploads with progress labels"
+unlike "$out" "^p[123]:" "several transfers: no line per file"
+like "$out" "^3 uploads: done, 3\.0 MiB in [0-9.]+ s" "several transfers: one batch display"
+like "$out" "single p1: done, 1\.0 MiB in [0-9.]+ s" "a single transfer has its own display"
 
 # SIGTERM in the middle of a download, then during a rate-limit wait: vrun
 # stops promptly (the test bounds it), dies of the signal, leaves no file.
