@@ -63,7 +63,7 @@ project {
 include "release"
 task "sum" {
   modules = { "archive" },
-  run = function() log(require("archive").sha256(var.FILE)) end,
+  run = function() io.write(require("archive").sha256(var.FILE), "\n") end,
 }
 EOF
 
