@@ -107,6 +107,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def setup(self):
+        super().setup()
+        # no Nagle: small replies (100 Continue, headers) go out at once,
+        # as from a real server, instead of waiting for a delayed ACK
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def finish(self):
         try:
             super().finish()
