@@ -55,8 +55,33 @@ static int page_help(const char *name, char *buf, size_t len)
   return found;
 }
 
+/* The man page, whole, or NULL. */
+static char *man_page(void)
+{
+  char path[512], *buf;
+  const char *top = getenv("VRUN_TEST_TOP");
+  FILE *f;
+  long n;
+
+  snprintf(path, sizeof(path), "%s/docs/vrun.1", top ? top : ".");
+  f = fopen(path, "r");
+  if(!f)
+    return NULL;
+  fseek(f, 0, SEEK_END);
+  n = ftell(f);
+  rewind(f);
+  buf = calloc(1, (size_t)n + 1);
+  if(buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  return buf;
+}
+
 int main(void)
 {
+  char *man = man_page();
   const struct vrun_cli_option *o;
   char usage[8192], help[1100], *flags;
 
@@ -159,7 +184,25 @@ int main(void)
     }
     is_str(help, o->help, "docs/options/%s.md Help: matches cli.c", o->lng);
     ok(strstr(usage, o->help) != NULL, "--help shows --%s", o->lng);
+    {
+      /* roff spells --dry-run as \-\-dry\-run */
+      char roff[128];
+      size_t k = 0;
+      const char *c;
+      for(c = "--"; *c; c++) {
+        roff[k++] = '\\';
+        roff[k++] = *c;
+      }
+      for(c = o->lng; *c && k < sizeof(roff) - 3; c++) {
+        if(*c == '-')
+          roff[k++] = '\\';
+        roff[k++] = *c;
+      }
+      roff[k] = '\0';
+      ok(man && strstr(man, roff), "docs/vrun.1 documents --%s", o->lng);
+    }
   }
+  free(man);
   vrun_cli_free(&cli);
   return done_testing();
 }
