@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "github.h"
 
@@ -151,7 +152,7 @@ static int reconcile(struct github_client *c, long long id, int round,
 static int send_round(struct github_client *c, const char *base,
                       struct github_file *files, struct fslot *slots,
                       size_t n, struct github_upload_stats *stats,
-                      struct vrun_err *err)
+                      size_t *limited, struct vrun_err *err)
 {
   static const int final[] = { 500, 502, 503, 504, 0 };
   struct vrun_http_request *reqs = NULL;
@@ -260,6 +261,13 @@ static int send_round(struct github_client *c, const char *base,
                        "github: uploading %s failed with HTTP %ld",
                        f->name, r->status);
     }
+    else if(r->rc == VRUN_OK && (r->status == 403 || r->status == 429) &&
+            r->body && strstr(r->body, "secondary rate limit")) {
+      /* no Retry-After, so the HTTP service gave it back: the contract
+      ** says wait at least a minute, which the caller does */
+      snprintf(s->why, sizeof(s->why), "secondary rate limit");
+      (*limited)++;
+    }
     else if(r->rc == VRUN_ENET || r->rc == VRUN_EIO) {
       snprintf(s->why, sizeof(s->why), "%s", r->error);
       failed++;
@@ -306,6 +314,34 @@ done:
   return rc;
 }
 
+/* Sleep `secs` (scaled like the HTTP service's waits), waking up for
+** Ctrl-C. */
+static void nap(double secs)
+{
+  const char *v = github_host->var_get(github_host->ctx,
+                                       "VRUN_HTTP_TIME_SCALE");
+  double due, left;
+  struct timespec ts;
+  char *end;
+
+  if(v && *v) {
+    double scale = strtod(v, &end);
+    if(!*end && scale >= 0)
+      secs *= scale;
+  }
+  due = github_now() + secs;
+  while(!github_host->interrupted(github_host->ctx)) {
+    left = due - github_now();
+    if(left <= 0)
+      break;
+    if(left > 0.1)
+      left = 0.1;
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long)(left * 1e9);
+    nanosleep(&ts, NULL);
+  }
+}
+
 int github_upload_sync(struct github_client *c, const cJSON *release,
                        struct github_file *files, size_t nfiles,
                        struct github_upload_stats *stats,
@@ -314,7 +350,7 @@ int github_upload_sync(struct github_client *c, const cJSON *release,
   struct fslot *slots;
   long long id = jnum(release, "id");
   char *base = NULL;
-  size_t i, left;
+  size_t i, left, limited;
   int round, rc = VRUN_OK;
   char list[VRUN_ERR_MSG_SIZE];
 
@@ -336,9 +372,17 @@ int github_upload_sync(struct github_client *c, const cJSON *release,
     rc = reconcile(c, id, round, files, slots, nfiles, stats, err);
     if(rc)
       break;
-    rc = send_round(c, base, files, slots, nfiles, stats, err);
+    limited = 0;
+    rc = send_round(c, base, files, slots, nfiles, stats, &limited, err);
     if(rc)
       break;
+    if(limited && round < MAX_ROUNDS) {
+      github_host->log(github_host->ctx, VRUN_LOG_WARN,
+                       "github: GitHub's secondary rate limit stopped %zu "
+                       "uploads; waiting 60 s before sending them again",
+                       limited);
+      nap(60.0);
+    }
     for(i = 0, left = 0; i < nfiles; i++)
       if(slots[i].st != F_DONE)
         left++;

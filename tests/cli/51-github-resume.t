@@ -46,6 +46,15 @@ vg github-upload-assets TAG=$TAG
 like "$out" "github: replacing [^ ]+ \(state starter, 0 bytes; local file [0-9]+ bytes\)" \
   "a starter asset left by a 502 is deleted before the re-send"
 
+# -- a secondary rate limit without Retry-After: wait a minute, go on ------
+fresh
+ctl '{"fault": "ratelimit", "count": 5, "status": 403, "kind": "secondary", "retry_after": -1, "match": "uploads"}'
+vg github-upload-assets TAG=$TAG
+is "$rc" 0 "secondary rate limit on 5 uploads: the upload completes"
+like "$err" "github: GitHub's secondary rate limit stopped 5 uploads; waiting 60 s before sending them again" \
+  "and it waits the minute the contract asks for"
+is "$(exact)" True "secondary rate limit: the release is exact"
+
 # -- a size mismatch and a half-done asset are replaced ---------------------
 fresh
 ID=$(q 'rels[0]["id"]')

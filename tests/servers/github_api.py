@@ -270,8 +270,9 @@ class Handler(BaseHTTPRequestHandler):
                    "ID 0000.")
         else:
             hdrs += [("x-ratelimit-remaining", "4000"),
-                     ("x-ratelimit-reset", str(int(time.time()) + 3600)),
-                     ("retry-after", str(f.get("retry_after", 1)))]
+                     ("x-ratelimit-reset", str(int(time.time()) + 3600))]
+            if f.get("retry_after", 1) >= 0:
+                hdrs.append(("retry-after", str(f.get("retry_after", 1))))
             msg = ("You have exceeded a secondary rate limit. Please wait a "
                    "few minutes before you try again.")
         self.reply(status, {"message": msg, "documentation_url": DOC},
