@@ -80,6 +80,9 @@ vg github-verify-release TAG=$TAG
 is "$rc" 0 "github-verify-release succeeds"
 like "$out" "GitHub release $TAG has 64 assets, all uploaded and matching bin/" \
   "and says so"
+vg -v github-verify-release TAG=$TAG
+like "$out" "github: GET $API/repos/$GH_REPO/releases/$ID/assets\?per_page=100" \
+  "-v shows each request (and the scan below covers it)"
 
 ctl "{\"plant_asset\": {\"release_id\": $ID, \"name\": \"zzz-extra.txt\", \"size\": 3}}"
 vg github-publish TAG=$TAG

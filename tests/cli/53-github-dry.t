@@ -52,10 +52,19 @@ test -e "$T/release.json"; ok $? "-n github-delete-release keeps the id file"
 is "$(q 's["requests"]')" "$before" "-n: no request reached the peer at all"
 is "$(q 'len(rels)')" 1 "-n: nothing changed remotely"
 
+# a webhook-like secret that ends up in a plan is masked too
+export ANNOUNCE_WEBHOOK=https://hooks.example.invalid/services/FAKE0000/FAKE1111
+printf '\n## [v7.0.0](x)\n\nping %s\n' "$ANNOUNCE_WEBHOOK" >>"$P/docs/CHANGELOG.md"
+rm -f "$T/release.json"
+vg -n -v github-create-release TAG=v7.0.0
+is "$rc" 0 "-n -v github-create-release with a secret in the notes: exit 0"
+like "$out" 'would POST .*"body":"ping \*\*\*"' "the webhook in the planned body is masked"
+
 unset GITHUB_TOKEN
 vg -n github-create-release TAG=$TAG
 is "$rc" 0 "-n without a token: still plans"
 like "$err" "GITHUB_TOKEN is not set; a real run would stop here" "but warns"
 
 unlike "$(gh_all_out)" "$GH_TOKEN_FAKE" "the token never appears in any -n output"
+unlike "$(gh_all_out)" "FAKE0000" "nor does the webhook"
 done_testing
