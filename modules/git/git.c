@@ -581,6 +581,7 @@ static int l_config(lua_State *L)
 struct push_state {
   int tried_agent;
   int tried_token;
+  int sent_token;
   char rejected[GIT_MSG];
 };
 
@@ -600,13 +601,18 @@ static int cred_cb(git_credential **out, const char *url,
     token = host->var_get ? host->var_get(host->ctx, "GITHUB_TOKEN") : NULL;
     if(token && *token) {
       host->secret(host->ctx, token);
+      ps->sent_token = 1;
       return git_credential_userpass_plaintext_new(out, "x-access-token",
                                                    token);
     }
   }
   /* each method once: a wrong credential must not loop forever */
-  git_error_set_str(GIT_ERROR_NET, "no accepted credentials (tried "
-                    "ssh-agent and GITHUB_TOKEN)");
+  if(ps->sent_token)
+    git_error_set_str(GIT_ERROR_NET, "authentication failed: the server "
+                      "refused GITHUB_TOKEN");
+  else
+    git_error_set_str(GIT_ERROR_NET, "no accepted credentials (tried "
+                      "ssh-agent and GITHUB_TOKEN)");
   return GIT_EAUTH;
 }
 
