@@ -17,6 +17,18 @@
 --
 -- Modules are required inside the task bodies only, so a run that needs
 -- none of these tasks never loads git or archive.
+--
+-- Replacing `publish`: vrun keeps the last definition of a task name, so
+-- a `task "publish"` declared after `include "release"` (in vrun.lua, or
+-- by a task file included after this one, such as the container tasks)
+-- is the one publish-release runs, once per variant, with PKG_TAG set.
+--
+-- Differences from the original, on purpose: PKG_TAG is the one tag at
+-- HEAD (several or none is an error, not a broken file name);
+-- publish-release passes each variant's tag as PKG_TAG, returns to the
+-- starting branch even when a build fails, and refuses a dirty tree or a
+-- missing tag before touching bin/; push-tags refuses before pushing
+-- anything when an enterprise tag would go to the public remote.
 
 local P = require "vrun.project"
 local semver = require "vrun.semver"
