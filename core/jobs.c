@@ -109,6 +109,10 @@ struct vrun_jobs {
 static struct vrun_jobs *J;
 static volatile sig_atomic_t pgids[MAX_CHILDREN];
 static volatile sig_atomic_t sigpipe_w = -1;
+/* Children get their own process group (so a signal reaches a whole
+** pipeline), except at -j1 on a terminal: there they stay in vrun's
+** foreground group so a command can prompt (git, gpg, docker login). */
+static int own_group = 1;
 
 #define SH_IGNORE   0x1   /* "-cmd" or {nofail = true} */
 #define SH_CAPTURE  0x2
@@ -125,7 +129,8 @@ static void on_signal(int sig)
     J->ctx->interrupted = sig;
   for(i = 0; i < MAX_CHILDREN; i++) {
     if(pgids[i] > 0)
-      kill(-(pid_t)pgids[i], again ? SIGKILL : sig);
+      kill(own_group ? -(pid_t)pgids[i] : (pid_t)pgids[i],
+           again ? SIGKILL : sig);
   }
   vrun_cleanup_run_signal();
   if(sigpipe_w >= 0 && write(sigpipe_w, &c, 1) < 0) {
@@ -321,7 +326,7 @@ static struct child *spawn(struct vrun_jobs *j, const char *cmd,
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &def);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+  posix_spawnattr_setflags(&attr, (own_group ? POSIX_SPAWN_SETPGROUP : 0) |
                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   /* no signal between the spawn and the pgid being recorded */
   sigemptyset(&block);
@@ -1410,6 +1415,7 @@ struct vrun_jobs *vrun_jobs_new(struct vrun_run *run)
     return NULL;
   }
   J = j;
+  own_group = !(isatty(STDIN_FILENO) && run->ctx->jobs == 1);
   sigpipe_w = j->sigpipe[1];
   install_handlers(j);
   return j;
