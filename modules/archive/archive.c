@@ -427,6 +427,11 @@ static int run_batch(lua_State *L, struct batch *b, int threads)
   for(i = 0; i < started; i++)
     pthread_join(tid[i], NULL);
   pthread_mutex_destroy(&b->mu);
+  /* every temp file is renamed or removed by now */
+  for(j = 0; j < b->n; j++)
+    if(host->cleanup_remove)
+      host->cleanup_remove(host->ctx, b->jobs[j].tmp);
+  b->registered = 0;
 
   for(j = 0; j < b->n; j++) {
     struct archive_job *job = &b->jobs[j];
