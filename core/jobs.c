@@ -634,7 +634,9 @@ static struct inst *inst_find(struct vrun_jobs *j, struct vrun_task *t,
     return x;
   }
   x = calloc(1, sizeof(*x));
-  if(!x || (t->ndeps && !(x->deps = calloc(t->ndeps, sizeof(*x->deps)))) ||
+  if(x && t->ndeps)
+    x->deps = calloc(t->ndeps, sizeof(*x->deps));
+  if(!x || (t->ndeps && !x->deps) ||
      grow((void **)&j->all, &j->capall, j->nall + 1, sizeof(*j->all)) ||
      vrun_strmap_put(&j->insts, k, x, NULL)) {
     if(x)

@@ -70,7 +70,10 @@ static void strlist(lua_State *L, int idx, const char *task,
 
   if(lua_type(L, idx) == LUA_TSTRING) {
     *out = calloc(1, sizeof(**out));
-    if(!*out || !(**out = strdup(lua_tostring(L, idx))))
+    if(!*out)
+      luaL_error(L, "out of memory");
+    **out = strdup(lua_tostring(L, idx));
+    if(!**out)
       luaL_error(L, "out of memory");
     *n = 1;
     return;

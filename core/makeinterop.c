@@ -171,7 +171,8 @@ char **vrun_make_argv(struct vrun_run *run, const char *target)
   if(!argv)
     return NULL;
 #define ADD(s) do {                                                     \
-    if(!(argv[n++] = strdup(s)))                                        \
+    argv[n] = strdup(s);                                                \
+    if(!argv[n++])                                                      \
       goto oom;                                                         \
   } while(0)
   ADD("make");

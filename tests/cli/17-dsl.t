@@ -44,6 +44,12 @@ LUA
 vr -s extra
 is "$out" "extra loaded 1" "include finds paths next to the task file, loads once"
 
+printf 'include "no_such_include"\n' > inc.lua
+vr -f inc.lua
+is "$rc" 2 "a missing include stops the run"
+like "$err" "include 'no_such_include': not found \(tried .*/tasks/no_such_include\.lua, \./no_such_include, \./no_such_include\.lua\)" \
+  "and lists the paths tried (share folder first)"
+
 vr greet
 is "$out" "hello world" "capture at load time, newline stripped"
 

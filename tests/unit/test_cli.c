@@ -22,7 +22,7 @@ static int parse(const char *flags, ...)
 
   argv[0] = "vrun";
   va_start(ap, flags);
-  while((a = va_arg(ap, char *)) != NULL && argc < 31)
+  for(a = va_arg(ap, char *); a && argc < 31; a = va_arg(ap, char *))
     argv[argc++] = a;
   va_end(ap);
   argv[argc] = NULL;
