@@ -15,14 +15,12 @@
 
 local M = {}
 
--- The tag a "## ..." heading names, or nil for "## tip" and other text.
+-- The tag a "## ..." heading names: the link text of "## [tag](url)",
+-- else the heading's text ("tip" for "## tip").
 local function heading_tag(line)
   local text = line:match("^##%s+(.-)%s*$")
   if not text then return nil end
-  local linked = text:match("^%[([^%]]+)%]%b()")
-  if linked then return linked end
-  if text:match("^[%w%.%-%+_]+$") then return text end
-  return text
+  return text:match("^%[([^%]]+)%]%b()") or text
 end
 
 local function trim_blank(lines)
