@@ -102,7 +102,7 @@ static void print_completions(const char *shell)
     }
     printf("\n");
   }
-  fputs(at + 11, stdout);
+  fputs(at + 10, stdout);  /* after "@FISHOPTS@" */
 }
 /* }====== */
 
