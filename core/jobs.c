@@ -896,7 +896,7 @@ static void run_make(struct vrun_jobs *j, struct inst *x)
   for(i = 0; argv[i] && len < sizeof(line); i++)
     len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
                             i ? " " : "", argv[i]);
-  if(!j->ctx->silent)
+  if(!j->ctx->silent && !j->ctx->question)
     vrun_log(VRUN_LOG_INFO, "%s", line);
   set_current(j, x);
   c = spawn(j, NULL, argv, 0);
