@@ -99,6 +99,8 @@ struct vrun_jobs {
   int running;
   int stop;
   int failures;
+  struct inst **failed;   /* in the order they failed, for -k's summary */
+  size_t nfailed, capfailed;
   int would_run;
   int buffered;
   struct inst *current;
@@ -789,6 +791,9 @@ static void report_failure(struct vrun_jobs *j, struct inst *x,
                            const char *what)
 {
   vrun_log(VRUN_LOG_ERROR, "*** [%s] %s", x->t->name, what);
+  if(!grow((void **)&j->failed, &j->capfailed, j->nfailed + 1,
+           sizeof(*j->failed)))
+    j->failed[j->nfailed++] = x;
   j->failures++;
   if(!j->ctx->keep_going && !j->stop) {
     j->stop = 1;
@@ -1438,6 +1443,7 @@ void vrun_jobs_free(struct vrun_jobs *j)
     inst_free(j->all[i]);
   free(j->all);
   free(j->heap);
+  free(j->failed);
   vrun_strmap_free(&j->insts, NULL);
   for(i = 0; i < j->novs; i++)
     vrun_overlay_free(j->ovs[i]);
@@ -1489,11 +1495,19 @@ int vrun_jobs_run(struct vrun_jobs *j)
     return 2;
   if(j->failures) {
     if(j->ctx->keep_going) {
+      char list[1024];
+      size_t len = 0;
       for(i = 0; i < j->nall; i++) {
         if(j->all[i]->goal && j->all[i]->state != I_DONE)
           vrun_log(VRUN_LOG_ERROR, "Target '%s' not remade because of "
                    "errors.", j->all[i]->t->name);
       }
+      list[0] = '\0';
+      for(i = 0; i < j->nfailed && len < sizeof(list); i++)
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+                                i ? ", " : "", j->failed[i]->t->name);
+      vrun_log(VRUN_LOG_ERROR, "*** %d task%s failed: %s.", j->failures,
+               j->failures == 1 ? "" : "s", list);
     }
     return 2;
   }

@@ -13,6 +13,8 @@ task "fail" { run = function() sh "@echo failing; exit 1" end }
 task "after" { deps = { "fail" }, run = function() sh "@echo after" end }
 task "other" { run = function() sh "@echo other" end }
 task "all" { deps = { "after", "other" } }
+task "fail2" { run = function() sh "@exit 2" end }
+task "all2" { deps = { "fail", "other", "fail2" } }
 task "twice" { deps = { "build", "build", "x1", "x2" } }
 task "x1" { deps = { "build" } }
 task "x2" { deps = { "build" } }
@@ -45,7 +47,16 @@ is "$rc" 2 "-k still exits 2"
 is "$out" "failing
 other" "-k: independent work goes on, dependents do not run"
 is "$err" "vrun: *** [fail] Error 1
-vrun: Target 'all' not remade because of errors." "-k lists what was not made"
+vrun: Target 'all' not remade because of errors.
+vrun: *** 1 task failed: fail." "-k lists what was not made and what failed"
+
+vr -k all2 other
+is "$err" "vrun: *** [fail] Error 1
+vrun: *** [fail2] Error 2
+vrun: Target 'all2' not remade because of errors.
+vrun: *** 2 tasks failed: fail, fail2." "-k: every failure listed at the end"
+is "$out" "failing
+other" "independent work ran once"
 
 vr twice
 is "$out" "build" "a target runs once per run"

@@ -44,6 +44,11 @@ LUA
 vr -s extra
 is "$out" "extra loaded 1" "include finds paths next to the task file, loads once"
 
+printf 'task "w" { dep = { "x" } }\n' > typo.lua
+vr -f typo.lua w
+is "$err" "vrun: warning: typo.lua:1: task 'w': unknown field 'dep'" \
+  "a misspelt field is reported"
+
 printf 'include "no_such_include"\n' > inc.lua
 vr -f inc.lua
 is "$rc" 2 "a missing include stops the run"
