@@ -256,6 +256,28 @@ static void deliver(struct vrun_jobs *j, struct child *c, int fd,
   c->linelen[fd] -= len;
 }
 
+/* On a terminal, a prompt without a newline ("Password: ") must show
+** before we wait: flush partial lines then. In logs, lines stay whole. */
+static int tty_fd[3];
+
+static void flush_partial(struct vrun_jobs *j)
+{
+  size_t i;
+  int fd;
+
+  for(i = 0; i < j->nchildren; i++) {
+    struct child *c = j->children[i];
+    if(c->inst && j->buffered)
+      continue;
+    for(fd = 1; fd <= 2; fd++) {
+      if(tty_fd[fd] && c->linelen[fd]) {
+        vrun_log_write(fd, c->line[fd], c->linelen[fd]);
+        c->linelen[fd] = 0;
+      }
+    }
+  }
+}
+
 static void flush_lines(struct child *c)
 {
   int fd;
@@ -470,6 +492,7 @@ static void pump(struct vrun_jobs *j)
       whofd[np++] = fd;
     }
   }
+  flush_partial(j);
   if(poll(pfd, np, -1) > 0) {
     for(i = 1; i < np; i++) {
       if(!pfd[i].revents)
@@ -1423,6 +1446,8 @@ struct vrun_jobs *vrun_jobs_new(struct vrun_run *run)
   }
   J = j;
   own_group = !(isatty(STDIN_FILENO) && run->ctx->jobs == 1);
+  tty_fd[1] = isatty(1);
+  tty_fd[2] = isatty(2);
   sigpipe_w = j->sigpipe[1];
   install_handlers(j);
   return j;
