@@ -411,6 +411,14 @@ task "github-delete-release" {
     local gh, c = client()
     local repo = c:info().repo
     local saved = read_id_file(gh)
+    local tag = var.TAG ~= "" and var.TAG or nil
+    if saved and tag and saved.tag_name ~= tag then
+      -- the file is about another release: never delete that one
+      gh.verbose(string.format("github: %s is for %s, not %s; looking %s "
+        .. "up by its tag", var.GITHUB_RELEASE_FILE,
+        tostring(saved.tag_name), tag, tag))
+      saved = nil
+    end
     local rel
     if saved then
       rel = c:get_release(saved.id)
@@ -419,8 +427,8 @@ task "github-delete-release" {
           .. "no longer exists: remove the file", var.GITHUB_RELEASE_FILE,
           saved.id, tostring(saved.tag_name), repo)
       end
-    elseif var.TAG and var.TAG ~= "" then
-      rel = find_release(gh, c, var.TAG)
+    elseif tag then
+      rel = find_release(gh, c, tag)
     else
       fail("no release to delete: %s does not exist and TAG is not set",
         var.GITHUB_RELEASE_FILE)

@@ -421,6 +421,9 @@ static int l_client(lua_State *L)
   token = opt_or_var(L, "token", "GITHUB_TOKEN");
   if(token)
     github_host->secret(github_host->ctx, token);
+  if(token && token[strcspn(token, " \t\r\n\v\f")])
+    return luaL_error(L, "GITHUB_TOKEN contains whitespace: copy the "
+                      "token again without spaces or line breaks");
   if(!token && !dry())
     return luaL_error(L, "GITHUB_TOKEN is not set: it must hold a GitHub "
                       "token with the %s scopes for %s (create one at "

@@ -151,6 +151,23 @@ is "$rc" 2 "upload to an immutable release: exit 2"
 like "$err" "release $TAG of $GH_REPO is published and immutable: its assets can no longer change" \
   "upload to an immutable release: explained"
 
+# -- the id file of another tag is never what gets deleted ------------------
+ctl '{"immutable_repo": false}'
+vg github-create-release TAG=v4.0.0
+n=$(q 'len(rels)')
+vg github-delete-release TAG=v5.0.0
+is "$rc" 2 "delete TAG=v5.0.0 with an id file for v4.0.0: refused"
+like "$err" "no release v5.0.0 in $GH_REPO" "it looked v5.0.0 up instead"
+is "$(q 'len(rels)')" "$n" "and v4.0.0's draft is still there"
+
+# -- a token with a line break (pasted badly) --------------------------------
+vg github-token-check GITHUB_TOKEN="ghp_FAKEpasted
+badly00000"
+is "$rc" 2 "a token with a line break: exit 2"
+like "$err" "GITHUB_TOKEN contains whitespace: copy the token again without spaces or line breaks" \
+  "a token with a line break: explained"
+unlike "$err" "FAKEpasted" "and not printed"
+
 # -- changelog --------------------------------------------------------------
 TAG=v3.0.0
 gh_project "$P" '""'
