@@ -44,6 +44,7 @@ local KNOWN = {
   scratch = "boolean", backend = "string", insecure_registries = "list",
   ports = "table", ca_certs = "string", labels = "table",
   dockerfile = "string", compose_files = "list", concurrency = "number",
+  compression_level = "number",
 }
 
 local function words(s)
@@ -87,6 +88,9 @@ local function config()
     compose_files = d.compose_files or
       { "deployment/docker/docker-compose*.yml" },
     concurrency = d.concurrency or 4,
+    -- gzip level of the daemonless layers: 1 (fast, as ko and crane do)
+    -- to 12 (smallest); libdeflate's 1 is as small as zlib's 3
+    level = d.compression_level or 1,
     docker = var.DOCKER or "docker",
   }
   if nonempty(var.DOCKER_REGISTRIES) then
@@ -284,9 +288,8 @@ local function publish_buildx(c, img, tag)
   end
 end
 
-local function publish_oci(c, img, tag, ep)
-  local docker = require "docker"
-  local created = os.date("!%Y-%m-%dT%H:%M:%SZ", ep)
+-- The options of docker.publish for one image (refs added per variant).
+local function oci_spec(c, img, ep)
   local bins = {}
   for _, plat in ipairs(c.platforms) do
     bins[plat] = binary(img, plat)
@@ -300,25 +303,32 @@ local function publish_oci(c, img, tag, ep)
     pt = tostring(pt)
     expose[#expose + 1] = pt:find("/") and pt or (pt .. "/tcp")
   end
+  return {
+    platforms = c.platforms,
+    binaries = bins,
+    dest = "/" .. img .. "-prod",
+    expose = expose,
+    labels = labels(c, img, pkg_tag(), os.date("!%Y-%m-%dT%H:%M:%SZ", ep)),
+    epoch = ep,
+    insecure_registries = c.insecure,
+    concurrency = c.concurrency,
+    level = c.level,
+    ca_certs = c.scratch and c.ca_certs or nil,
+  }
+end
+
+local function publish_oci(c, img, tag, spec)
+  local docker = require "docker"
   for _, scratch in ipairs(c.scratch and { false, true } or { false }) do
     local refs = {}
     for _, reg in ipairs(c.registries) do
       refs[#refs + 1] = ref(c, reg, img, tag .. (scratch and "-scratch"
                                                    or ""))
     end
-    local r = docker.publish {
-      refs = refs,
-      platforms = c.platforms,
-      binaries = bins,
-      base = not scratch and c.root_image or nil,
-      ca_certs = scratch and c.ca_certs or nil,
-      dest = "/" .. img .. "-prod",
-      expose = expose,
-      labels = labels(c, img, pkg_tag(), created),
-      epoch = ep,
-      insecure_registries = c.insecure,
-      concurrency = c.concurrency,
-    }
+    spec.refs = refs
+    spec.base = not scratch and c.root_image or nil
+    spec.ca_certs = scratch and c.ca_certs or nil
+    local r = docker.publish(spec)
     if not dry_run() then
       say("docker: %s%s: %d blobs uploaded (%d bytes), %d already there, "
           .. "%d mounted", img, scratch and " (scratch)" or "", r.uploaded,
@@ -363,12 +373,21 @@ task "publish" {
       end
     end
     local buildx = use_buildx(c)
-    local ep = not buildx and epoch() or nil
-    for _, img in ipairs(imgs) do
-      if buildx then
+    if buildx then
+      for _, img in ipairs(imgs) do
         publish_buildx(c, img, tag)
-      else
-        publish_oci(c, img, tag, ep)
+      end
+    else
+      -- every layer is queued first: the next images' layers compress
+      -- while the first ones are pushed
+      local docker = require "docker"
+      local ep, specs = epoch(), {}
+      for i, img in ipairs(imgs) do
+        specs[i] = oci_spec(c, img, ep)
+        docker.prepare(specs[i])
+      end
+      for i, img in ipairs(imgs) do
+        publish_oci(c, img, tag, specs[i])
       end
     end
     -- as the original: the per-platform binaries go once pushed

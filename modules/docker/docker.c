@@ -15,6 +15,7 @@
 #include "docker.h"
 #include "image.h"
 #include "compose.h"
+#include "cache.h"
 
 static const struct vrun_host *host;
 
@@ -177,6 +178,47 @@ static void push_stats(lua_State *L, struct docker_ctx *dc,
 }
 /* }====== */
 
+/* The image options shared by publish and prepare. */
+static void read_spec(lua_State *L, struct docker_image_spec *sp,
+                      int need_refs)
+{
+  size_t i;
+
+  memset(sp, 0, sizeof(*sp));
+  sp->refs = opt_list(L, "refs", &sp->n_refs, need_refs);
+  sp->platforms = opt_list(L, "platforms", &sp->n_plats, 1);
+  sp->base = opt_str(L, "base", 0);
+  sp->ca_certs = opt_str(L, "ca_certs", 0);
+  sp->dest = opt_str(L, "dest", 1);
+  sp->entrypoint = opt_list(L, "entrypoint", &sp->n_entrypoint, 0);
+  if(!sp->entrypoint) {
+    sp->entrypoint = lua_newuserdatauv(L, sizeof(char *), 0);
+    sp->entrypoint[0] = (char *)sp->dest;
+    sp->n_entrypoint = 1;
+  }
+  sp->expose = opt_list(L, "expose", &sp->n_expose, 0);
+  opt_map(L, "labels", &sp->label_keys, &sp->label_vals, &sp->n_labels);
+  sp->epoch = (long long)opt_int(L, "epoch", 0);
+  sp->level = (int)opt_int(L, "level", 6);
+  if(sp->level < 0 || sp->level > 12)
+    luaL_error(L, "docker: option 'level' must be 0..12");
+  if((need_refs && !sp->n_refs) || !sp->n_plats)
+    luaL_error(L, "docker: 'refs' and 'platforms' must not be empty");
+  sp->binaries = lua_newuserdatauv(L, sp->n_plats * sizeof(char *), 0);
+  lua_getfield(L, 1, "binaries");
+  if(lua_type(L, -1) != LUA_TTABLE)
+    luaL_error(L, "docker: option 'binaries' must map platforms to files");
+  for(i = 0; i < sp->n_plats; i++) {
+    lua_getfield(L, -1, sp->platforms[i]);
+    if(lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "docker: no binary for platform '%s'",
+                 sp->platforms[i]);
+    sp->binaries[i] = (char *)lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 /* docker.publish { refs=, platforms=, binaries=, dest=, ... } */
 static int l_publish(lua_State *L)
 {
@@ -184,48 +226,32 @@ static int l_publish(lua_State *L)
   struct docker_image_spec sp;
   struct vrun_err err;
   char digest[DOCKER_DIGEST_LEN];
-  size_t i;
-  int rc;
 
   luaL_checktype(L, 1, LUA_TTABLE);
   ctx_init(L, &dc);
-  memset(&sp, 0, sizeof(sp));
   memset(&err, 0, sizeof(err));
-  sp.refs = opt_list(L, "refs", &sp.n_refs, 1);
-  sp.platforms = opt_list(L, "platforms", &sp.n_plats, 1);
-  sp.base = opt_str(L, "base", 0);
-  sp.ca_certs = opt_str(L, "ca_certs", 0);
-  sp.dest = opt_str(L, "dest", 1);
-  sp.entrypoint = opt_list(L, "entrypoint", &sp.n_entrypoint, 0);
-  if(!sp.entrypoint) {
-    sp.entrypoint = lua_newuserdatauv(L, sizeof(char *), 0);
-    sp.entrypoint[0] = (char *)sp.dest;
-    sp.n_entrypoint = 1;
-  }
-  sp.expose = opt_list(L, "expose", &sp.n_expose, 0);
-  opt_map(L, "labels", &sp.label_keys, &sp.label_vals, &sp.n_labels);
-  sp.epoch = (long long)opt_int(L, "epoch", 0);
-  sp.level = (int)opt_int(L, "level", 6);
-  if(sp.level < 0 || sp.level > 9)
-    luaL_error(L, "docker: option 'level' must be 0..9");
-  if(!sp.n_refs || !sp.n_plats)
-    luaL_error(L, "docker: 'refs' and 'platforms' must not be empty");
-  sp.binaries = lua_newuserdatauv(L, sp.n_plats * sizeof(char *), 0);
-  lua_getfield(L, 1, "binaries");
-  if(lua_type(L, -1) != LUA_TTABLE)
-    luaL_error(L, "docker: option 'binaries' must map platforms to files");
-  for(i = 0; i < sp.n_plats; i++) {
-    lua_getfield(L, -1, sp.platforms[i]);
-    if(lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "docker: no binary for platform '%s'", sp.platforms[i]);
-    sp.binaries[i] = (char *)lua_tostring(L, -1);
-    lua_pop(L, 1);
-  }
-  rc = docker_publish(&dc, &sp, digest, &err);
-  if(rc)
+  read_spec(L, &sp, 1);
+  if(docker_publish(&dc, &sp, digest, &err))
     return luaL_error(L, "docker: %s", err.msg);
   push_stats(L, &dc, digest);
   return 1;
+}
+
+/* docker.prepare { platforms=, binaries=, dest=, ca_certs=, ... }: start
+** building the layers publish will need, in the background. */
+static int l_prepare(lua_State *L)
+{
+  struct docker_ctx dc;
+  struct docker_image_spec sp;
+  struct vrun_err err;
+
+  luaL_checktype(L, 1, LUA_TTABLE);
+  ctx_init(L, &dc);
+  memset(&err, 0, sizeof(err));
+  read_spec(L, &sp, 0);
+  if(docker_prepare(&dc, &sp, &err))
+    return luaL_error(L, "docker: %s", err.msg);
+  return 0;
 }
 
 /* docker.retag { src = "reg/repo:tag", tags = { "reg/repo:new", ... } } */
@@ -446,6 +472,7 @@ static int l_gc(lua_State *L)
 
 static const luaL_Reg funcs[] = {
   { "publish", l_publish },
+  { "prepare", l_prepare },
   { "retag", l_retag },
   { "buildx", l_buildx },
   { "imagetools_create", l_imagetools_create },

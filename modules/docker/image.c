@@ -5,7 +5,6 @@
 ** SPDX-License-Identifier: MIT
 */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,197 +16,47 @@
 
 #include "docker.h"
 #include "image.h"
+#include "cache.h"
 
-/* {====== layer cache ======
-** Layers live for the whole run, keyed by their inputs (file identity
-** included), so the plain and -scratch images and every registry share
-** one build of each binary's layer. Removed by docker_cache_clear. */
-struct cache_entry {
-  struct cache_entry *next;
-  char *key;
-  struct docker_layer layer;
-};
-static struct cache_entry *cache;
-static char *cache_dir;
-static unsigned cache_seq;
+/* {====== layers ====== */
 
-void docker_cache_clear(const struct vrun_host *h, struct vrun_ctx *vc)
+/* The layer files of an image: one per binary, then the CA bundle. */
+static size_t layer_files(const struct docker_image_spec *sp,
+                          struct docker_layer_file *lf)
 {
-  struct cache_entry *e;
+  size_t i, n = sp->n_plats;
 
-  while(cache) {
-    e = cache;
-    cache = e->next;
-    unlink(e->layer.file);
-    if(h)
-      h->cleanup_remove(vc, e->layer.file);
-    free(e->layer.file);
-    free(e->key);
-    free(e);
+  for(i = 0; i < sp->n_plats; i++) {
+    lf[i].src = sp->binaries[i];
+    lf[i].dest = sp->dest;
+    lf[i].mode = 0755;
   }
-  if(cache_dir)
-    rmdir(cache_dir);
-  free(cache_dir);
-  cache_dir = NULL;
+  if(sp->ca_certs && *sp->ca_certs) {
+    lf[n].src = sp->ca_certs;
+    lf[n].dest = "/etc/ssl/certs/ca-certificates.crt";
+    lf[n].mode = 0644;
+    n++;
+  }
+  return n;
 }
 
-static char *layer_key(const struct docker_layer_file *f, size_t n,
-                       long long epoch, int level, struct vrun_err *err)
+int docker_prepare(struct docker_ctx *dc, const struct docker_image_spec *sp,
+                   struct vrun_err *err)
 {
-  char *key = docker_aprintf("%lld:%d", epoch, level), *k2;
-  struct stat st;
-  size_t i;
-
-  for(i = 0; i < n && key; i++) {
-    if(stat(f[i].src, &st)) {
-      VRUN_SET_ERR(err, VRUN_EIO, "cannot read %s: %s", f[i].src,
-                   strerror(errno));
-      free(key);
-      return NULL;
-    }
-    k2 = docker_aprintf("%s\n%s\n%s\n%o\n%ju:%ju:%jd:%lld.%ld", key,
-                        f[i].src, f[i].dest, (unsigned)f[i].mode,
-                        (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
-                        (intmax_t)st.st_size, (long long)st.st_mtim.tv_sec,
-                        st.st_mtim.tv_nsec);
-    free(key);
-    key = k2;
-  }
-  if(!key && !err->code)
-    VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
-  return key;
-}
-
-struct layer_job {
-  const struct docker_layer_file *files;
-  size_t n;
-  char *key;
-  char *out;
-  struct docker_layer layer;
-  const struct docker_layer *found;  /* from the cache */
-  struct vrun_err err;
-  int rc;
-};
-
-struct pool {
-  pthread_mutex_t mu;
-  struct layer_job *jobs;
-  size_t n, next;
-  long long epoch;
-  int level;
-};
-
-static void *worker(void *ud)
-{
-  struct pool *p = ud;
-  struct layer_job *j;
-
-  for(;;) {
-    pthread_mutex_lock(&p->mu);
-    j = p->next < p->n ? &p->jobs[p->next++] : NULL;
-    pthread_mutex_unlock(&p->mu);
-    if(!j)
-      return NULL;
-    if(!j->found)
-      j->rc = docker_layer_build(j->files, j->n, p->epoch, p->level, j->out,
-                                 &j->layer, &j->err);
-  }
-}
-
-/* Build (or find) the layers of jobs[0..n) on a few threads: gzip is the
-** slowest step of a publish. On VRUN_OK each job's `found` points at a
-** cached layer. */
-static int build_layers(struct docker_ctx *dc, struct layer_job *jobs,
-                        size_t n, long long epoch, int level,
-                        struct vrun_err *err)
-{
-  struct pool p;
-  pthread_t th[8];
-  size_t i, nth = 0, want = 0;
-  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  struct cache_entry *e;
-  const char *tmp = getenv("TMPDIR");
+  struct docker_layer_file *lf;
+  size_t i, n;
   int rc = VRUN_OK;
 
-  for(i = 0; i < n; i++) {
-    jobs[i].key = layer_key(jobs[i].files, jobs[i].n, epoch, level, err);
-    if(!jobs[i].key)
-      return err->code;
-    for(e = cache; e; e = e->next)
-      if(!strcmp(e->key, jobs[i].key))
-        jobs[i].found = &e->layer;
-    /* the same inputs twice in one call: build once */
-    for(want = 0; want < i && !jobs[i].found; want++)
-      if(!strcmp(jobs[want].key, jobs[i].key))
-        jobs[i].found = &jobs[want].layer;
-  }
-  if(!cache_dir) {
-    cache_dir = docker_aprintf("%s/vrun-docker.XXXXXX",
-                               tmp && *tmp ? tmp : "/tmp");
-    if(!cache_dir || !mkdtemp(cache_dir)) {
-      free(cache_dir);
-      cache_dir = NULL;
-      return VRUN_SET_ERR(err, VRUN_EIO, "cannot create a temp folder: %s",
-                          strerror(errno));
-    }
-  }
-  for(i = 0, want = 0; i < n; i++) {
-    if(jobs[i].found)
-      continue;
-    jobs[i].out = docker_aprintf("%s/layer-%u.tar.gz", cache_dir,
-                                 cache_seq++);
-    if(!jobs[i].out)
-      return VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
-    dc->host->cleanup_add(dc->vc, jobs[i].out);
-    want++;
-  }
-  memset(&p, 0, sizeof(p));
-  pthread_mutex_init(&p.mu, NULL);
-  p.jobs = jobs;
-  p.n = n;
-  p.epoch = epoch;
-  p.level = level;
-  if(ncpu < 1)
-    ncpu = 1;
-  while(nth < want && nth < (size_t)ncpu && nth < 8) {
-    if(pthread_create(&th[nth], NULL, worker, &p))
-      break;
-    nth++;
-  }
-  if(!nth)
-    worker(&p);
-  for(i = 0; i < nth; i++)
-    pthread_join(th[i], NULL);
-  pthread_mutex_destroy(&p.mu);
-  for(i = 0; i < n; i++) {
-    if(jobs[i].found)
-      continue;
-    if(jobs[i].rc) {
-      if(!rc)
-        rc = VRUN_SET_ERR(err, jobs[i].rc, "%s", jobs[i].err.msg);
-      continue;
-    }
-    e = calloc(1, sizeof(*e));
-    if(!e) {
-      rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
-      unlink(jobs[i].layer.file);
-      free(jobs[i].layer.file);
-      continue;
-    }
-    e->key = jobs[i].key;
-    jobs[i].key = NULL;
-    e->layer = jobs[i].layer;
-    e->next = cache;
-    cache = e;
-    jobs[i].found = &e->layer;
-  }
-  /* duplicates pointed at a sibling job's layer: repoint at the cache */
-  for(i = 0; i < n; i++) {
-    size_t k;
-    for(k = 0; k < n; k++)
-      if(jobs[i].found == &jobs[k].layer)
-        jobs[i].found = jobs[k].found;
-  }
+  if(dc->host->dry_run(dc->vc))
+    return VRUN_OK;
+  lf = calloc(sp->n_plats + 1, sizeof(*lf));
+  if(!lf)
+    return VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+  n = layer_files(sp, lf);
+  for(i = 0; i < n && !rc; i++)
+    if(!docker_cache_want(dc, &lf[i], 1, sp->epoch, sp->level, err))
+      rc = err->code;
+  free(lf);
   return rc;
 }
 /* }====== */
@@ -541,6 +390,14 @@ static char *make_index(const struct plat *plats, size_t n, int oci)
 
 /* {====== publish ====== */
 
+static double now_s(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* The targets of one repository: its session and its tags. */
 struct target {
   struct docker_session *s;
@@ -621,14 +478,15 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
   struct docker_ref *refs = NULL, base;
   struct target *tg = NULL;
   struct plat *plats = NULL;
-  struct layer_job *jobs = NULL;
+  struct docker_cache_entry **want = NULL;
   struct docker_layer_file *lf = NULL;
   struct docker_session *bs = NULL;
-  const struct docker_layer *ca = NULL;
-  size_t i, k, nt = 0, nj;
+  const struct docker_layer *ca = NULL, *lay;
+  size_t i, k, nt = 0, nj = 0;
   int rc = VRUN_OK, oci = 1, has_base;
   char created[32], *index = NULL;
   time_t ep = (time_t)sp->epoch;
+  double t0;
   struct tm tm;
 
   digest[0] = 0;
@@ -637,9 +495,9 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
   refs = calloc(sp->n_refs, sizeof(*refs));
   tg = calloc(sp->n_refs, sizeof(*tg));
   plats = calloc(sp->n_plats, sizeof(*plats));
-  jobs = calloc(sp->n_plats + 1, sizeof(*jobs));
+  want = calloc(sp->n_plats + 1, sizeof(*want));
   lf = calloc(sp->n_plats + 1, sizeof(*lf));
-  if(!refs || !tg || !plats || !jobs || !lf) {
+  if(!refs || !tg || !plats || !want || !lf) {
     rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
     goto out;
   }
@@ -687,6 +545,16 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
     if(!rc)
       tg[k].tags[tg[k].ntags++] = refs[i].tag;
   }
+  if(rc)
+    goto out;
+  /* layers: one per binary, and the CA bundle for root-less images;
+  ** queued first, so they build while the root image is read */
+  nj = layer_files(sp, lf);
+  for(i = 0; i < nj && !rc; i++) {
+    want[i] = docker_cache_want(dc, &lf[i], 1, sp->epoch, sp->level, err);
+    if(!want[i])
+      rc = err->code;
+  }
   if(!rc && has_base) {
     bs = docker_session_new(dc, base.registry, base.repo, 0);
     rc = bs ? load_base(bs, &base, sp->base, plats, sp->n_plats, &oci, err) :
@@ -695,33 +563,23 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
   if(rc)
     goto out;
 
-  /* layers: one per binary, and the CA bundle for root-less images */
-  for(i = 0; i < sp->n_plats; i++) {
-    lf[i].src = sp->binaries[i];
-    lf[i].dest = sp->dest;
-    lf[i].mode = 0755;
-    jobs[i].files = &lf[i];
-    jobs[i].n = 1;
+  /* the layers: waited for in order (the workers may still be busy with
+  ** an image asked for earlier) */
+  t0 = now_s();
+  for(i = 0; i < nj && !rc; i++) {
+    rc = docker_cache_wait(want[i], &lay, err);
+    if(i < sp->n_plats)
+      plats[i].bin = lay;
+    else
+      ca = lay;
   }
-  nj = sp->n_plats;
-  if(sp->ca_certs && *sp->ca_certs) {
-    lf[nj].src = sp->ca_certs;
-    lf[nj].dest = "/etc/ssl/certs/ca-certificates.crt";
-    lf[nj].mode = 0644;
-    jobs[nj].files = &lf[nj];
-    jobs[nj].n = 1;
-    nj++;
-  }
-  rc = build_layers(dc, jobs, nj, sp->epoch, sp->level, err);
   if(rc)
     goto out;
-  if(nj > sp->n_plats)
-    ca = jobs[sp->n_plats].found;
-
+  h->log(dc->vc, VRUN_LOG_VERBOSE, "docker: %zu layers ready in %.2f s",
+         nj, now_s() - t0);
   gmtime_r(&ep, &tm);
   strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
   for(i = 0; i < sp->n_plats && !rc; i++) {
-    plats[i].bin = jobs[i].found;
     plats[i].config = make_config(sp, &plats[i], ca, created);
     if(plats[i].config) {
       docker_digest_of(plats[i].config, strlen(plats[i].config),
@@ -742,18 +600,17 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
       docker_digest_of(index, strlen(index), digest);
   }
   for(k = 0; k < nt && !rc; k++) {
+    t0 = now_s();
     rc = push_target(dc, &tg[k], plats, sp->n_plats, ca, bs, index, oci,
                      err);
+    h->log(dc->vc, VRUN_LOG_VERBOSE, "docker: %s/%s pushed in %.2f s",
+           tg[k].s->registry, tg[k].s->repo, now_s() - t0);
     for(i = 0; i < tg[k].ntags && !rc; i++)
       h->log(dc->vc, VRUN_LOG_INFO, "docker: pushed %s/%s:%s (%zu "
              "platforms) %s", tg[k].s->registry, tg[k].s->repo,
              tg[k].tags[i], sp->n_plats, digest);
   }
 out:
-  for(i = 0; jobs && i <= sp->n_plats; i++) {
-    free(jobs[i].key);
-    free(jobs[i].out);
-  }
   for(i = 0; plats && i < sp->n_plats; i++) {
     free(plats[i].bconfig);
     cJSON_Delete(plats[i].blayers);
@@ -772,7 +629,7 @@ out:
   free(refs);
   free(tg);
   free(plats);
-  free(jobs);
+  free(want);
   free(lf);
   if(rc)
     digest[0] = 0;

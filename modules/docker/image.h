@@ -45,7 +45,12 @@ int docker_retag(struct docker_ctx *dc, const char *src,
                  char *const *dsts, size_t n,
                  char digest[DOCKER_DIGEST_LEN], struct vrun_err *err);
 
-/* Remove the layers cached for this run (h may be NULL). */
-void docker_cache_clear(const struct vrun_host *h, struct vrun_ctx *vc);
+/*
+** Queue the layers of sp for the background workers and return at once,
+** so they build while earlier images are pushed. Returns VRUN_OK, or an
+** error (e.g. a binary that cannot be read). Nothing under -n.
+*/
+int docker_prepare(struct docker_ctx *dc, const struct docker_image_spec *sp,
+                   struct vrun_err *err);
 
 #endif

@@ -1,7 +1,14 @@
 /*
 ** layer.c: reproducible image layers (tar.gz blobs) built in one pass:
 ** libarchive writes the tar, which is hashed (the diff_id), gzipped with
-** zlib and hashed again (the blob digest) on its way to the file.
+** libdeflate and hashed again (the blob digest) on its way to the file.
+**
+** libdeflate compresses whole buffers, 3-4x faster than zlib at the same
+** level, so the tar stream is cut into fixed 16 MiB pieces, each written
+** as one gzip member. A multi-member gzip file is one valid gzip stream
+** (RFC 1952 2.2; Go's gzip.Reader, used by Docker, containerd and skopeo,
+** reads it whole, as eStargz layers rely on); fixed cut points keep the
+** bytes reproducible.
 ** SPDX-License-Identifier: MIT
 */
 #include <errno.h>
@@ -15,20 +22,24 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "docker.h"
 
-#define CHUNK (1 << 20)
+#define CHUNK (1 << 20)          /* file reads */
+#define MEMBER (16 << 20)        /* tar bytes per gzip member */
 
 struct sink {
   int fd;
   EVP_MD_CTX *tar_md;   /* over the tar stream: the diff_id */
   EVP_MD_CTX *gz_md;    /* over the gzip stream: the digest */
-  z_stream z;
-  unsigned char *zbuf;
+  struct libdeflate_compressor *cz;
+  unsigned char *in;    /* MEMBER bytes of tar waiting */
+  size_t in_len;
+  unsigned char *out;   /* room for one compressed member */
+  size_t out_size;
   uint64_t size;
-  int failed;           /* errno of a failed write, or -1 for zlib */
+  int failed;           /* errno of a failed write, or -1 */
 };
 
 static int put(struct sink *k, const unsigned char *p, size_t n)
@@ -51,36 +62,43 @@ static int put(struct sink *k, const unsigned char *p, size_t n)
   return 0;
 }
 
-/* Feed bytes (or, with flush = Z_FINISH, the end) through deflate. */
-static int deflate_to(struct sink *k, const void *p, size_t n, int flush)
+/* Compress the waiting tar bytes as one gzip member and write it. */
+static int flush_member(struct sink *k)
 {
-  int zr;
+  size_t n;
 
-  k->z.next_in = (unsigned char *)(uintptr_t)p;
-  k->z.avail_in = (uInt)n;
-  do {
-    k->z.next_out = k->zbuf;
-    k->z.avail_out = CHUNK;
-    zr = deflate(&k->z, flush);
-    if(zr == Z_STREAM_ERROR) {
-      k->failed = -1;
-      return -1;
-    }
-    if(put(k, k->zbuf, CHUNK - k->z.avail_out))
-      return -1;
-  } while(k->z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
-  return 0;
+  if(!k->in_len)
+    return 0;
+  n = libdeflate_gzip_compress(k->cz, k->in, k->in_len, k->out,
+                               k->out_size);
+  k->in_len = 0;
+  if(!n) {
+    k->failed = -1;
+    return -1;
+  }
+  return put(k, k->out, n);
 }
 
 static la_ssize_t sink_write(struct archive *a, void *ud, const void *buf,
                              size_t n)
 {
   struct sink *k = ud;
+  const unsigned char *p = buf;
+  size_t left = n, m;
 
   (void)a;
   EVP_DigestUpdate(k->tar_md, buf, n);
-  if(deflate_to(k, buf, n, Z_NO_FLUSH))
-    return -1;
+  while(left) {
+    m = MEMBER - k->in_len;
+    if(m > left)
+      m = left;
+    memcpy(k->in + k->in_len, p, m);
+    k->in_len += m;
+    p += m;
+    left -= m;
+    if(k->in_len == MEMBER && flush_member(k))
+      return -1;
+  }
   return (la_ssize_t)n;
 }
 
@@ -221,28 +239,28 @@ int docker_layer_build(const struct docker_layer_file *files, size_t n,
   memset(layer, 0, sizeof(*layer));
   memset(&k, 0, sizeof(k));
   k.fd = -1;
-  k.zbuf = malloc(CHUNK);
   k.tar_md = EVP_MD_CTX_new();
   k.gz_md = EVP_MD_CTX_new();
+  /* libdeflate's gzip header has mtime 0 and no name: the bytes depend
+  ** on the input and the level only */
+  k.cz = libdeflate_alloc_compressor(level);
+  k.in = malloc(MEMBER);
+  if(k.cz) {
+    k.out_size = libdeflate_gzip_compress_bound(k.cz, MEMBER);
+    k.out = malloc(k.out_size);
+  }
   names = entry_names(files, n, &nn);
-  if(!buf || !k.zbuf || !k.tar_md || !k.gz_md || !names) {
+  if(!buf || !k.tar_md || !k.gz_md || !k.cz || !k.in || !k.out || !names) {
     rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
     goto out;
   }
   EVP_DigestInit_ex(k.tar_md, EVP_sha256(), NULL);
   EVP_DigestInit_ex(k.gz_md, EVP_sha256(), NULL);
-  /* windowBits 15 + 16: a gzip wrapper with mtime 0 and no name, so the
-  ** bytes depend on the input only */
-  if(deflateInit2(&k.z, level, Z_DEFLATED, 15 + 16, 8,
-                  Z_DEFAULT_STRATEGY) != Z_OK) {
-    rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "zlib init failed");
-    goto out;
-  }
   k.fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if(k.fd < 0) {
     rc = VRUN_SET_ERR(err, VRUN_EIO, "cannot write %s: %s", out,
                       strerror(errno));
-    goto zout;
+    goto out;
   }
   a = archive_write_new();
   if(!a || archive_write_set_format_ustar(a) != ARCHIVE_OK ||
@@ -250,7 +268,7 @@ int docker_layer_build(const struct docker_layer_file *files, size_t n,
      ARCHIVE_OK) {
     rc = VRUN_SET_ERR(err, VRUN_EIO, "layer: %s",
                       a ? archive_error_string(a) : "out of memory");
-    goto zout;
+    goto out;
   }
   for(i = 0; i < nn && !rc; i++) {
     const struct docker_layer_file *f = NULL;
@@ -268,9 +286,10 @@ int docker_layer_build(const struct docker_layer_file *files, size_t n,
   }
   if(!rc && archive_write_close(a) != ARCHIVE_OK)
     rc = VRUN_SET_ERR(err, VRUN_EIO, "layer: %s", archive_error_string(a));
-  if(!rc && deflate_to(&k, NULL, 0, Z_FINISH))
+  if(!rc && flush_member(&k))
     rc = VRUN_SET_ERR(err, VRUN_EIO, "cannot write %s: %s", out,
-                      k.failed > 0 ? strerror(k.failed) : "zlib error");
+                      k.failed > 0 ? strerror(k.failed) :
+                      "compression failed");
   if(!rc && close(k.fd))
     rc = VRUN_SET_ERR(err, VRUN_EIO, "cannot write %s: %s", out,
                       strerror(errno));
@@ -283,8 +302,6 @@ int docker_layer_build(const struct docker_layer_file *files, size_t n,
     if(!layer->file)
       rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
   }
-zout:
-  deflateEnd(&k.z);
 out:
   if(a)
     archive_write_free(a);
@@ -296,7 +313,10 @@ out:
     free(names[i]);
   free(names);
   free(buf);
-  free(k.zbuf);
+  free(k.in);
+  free(k.out);
+  if(k.cz)
+    libdeflate_free_compressor(k.cz);
   EVP_MD_CTX_free(k.tar_md);
   EVP_MD_CTX_free(k.gz_md);
   return rc;
