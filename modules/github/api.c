@@ -390,8 +390,12 @@ cJSON *github_get_all(struct github_client *c, const char *url,
     next = next_link(&resp);
     github_resp_free(&resp);
     /* move the items over instead of copying them */
-    while((item = cJSON_DetachItemFromArray(page, 0)) != NULL)
+    for(;;) {
+      item = cJSON_DetachItemFromArray(page, 0);
+      if(!item)
+        break;
       cJSON_AddItemToArray(all, item);
+    }
     cJSON_Delete(page);
     free(cur);
     cur = next;

@@ -228,7 +228,10 @@ static int l_list_dir(lua_State *L)
     lua_pushfstring(L, "%s: %s", dir, strerror(errno));
     return 2;
   }
-  while((e = readdir(d)) != NULL) {
+  for(;;) {
+    e = readdir(d);
+    if(!e)
+      break;
     if(e->d_name[0] == '.')
       continue;
     snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);

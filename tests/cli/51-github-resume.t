@@ -79,6 +79,28 @@ vg github-upload-assets TAG=$TAG
 is "$rc" 0 "the same command again finishes"
 is "$(exact)" True "the release is exact, no duplicate, no starter left"
 
+# -- Ctrl-C mid-upload: vrun stops promptly; the same command finishes -----
+fresh
+(cd "$P" && exec "$VRUN" github-upload-assets TAG=$TAG GITHUB_UPLOAD_CONCURRENCY=1 \
+   >"$T/int.out" 2>&1 </dev/null) &
+bg=$!
+for i in $(seq 1 200); do
+  [ "$(grep -c '"uploads"' "$T/gh.jsonl")" -ge 5 ] && break
+  sleep 0.02
+done
+kill -INT "$bg"
+for i in $(seq 1 100); do kill -0 "$bg" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$bg" 2>/dev/null
+ok $((! $?)) "SIGINT mid-upload: vrun exits within 5 s"
+wait "$bg"; irc=$?
+kill -9 "$bg" 2>/dev/null
+cat "$T/int.out" >>"$T/all.out"
+isnt_zero=$([ "$irc" -ne 0 ] && echo yes || echo "no ($irc)")
+is "$isnt_zero" yes "SIGINT mid-upload: a failure exit status"
+vg github-upload-assets TAG=$TAG
+is "$rc" 0 "after SIGINT, the same command finishes"
+is "$(exact)" True "after SIGINT, the release is exact"
+
 # -- 5 trials: random faults at random points (seeded), plus kill -9 ---------
 RANDOM=20261126
 for trial in 1 2 3 4 5; do
