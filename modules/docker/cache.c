@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "docker.h"
@@ -209,16 +210,29 @@ struct docker_cache_entry *docker_cache_want(struct docker_ctx *dc,
   return e;
 }
 
-int docker_cache_wait(struct docker_cache_entry *e,
+int docker_cache_wait(struct docker_ctx *dc, struct docker_cache_entry *e,
                       const struct docker_layer **layer,
                       struct vrun_err *err)
 {
+  struct timespec ts;
   int rc = VRUN_OK;
 
   pthread_mutex_lock(&mu);
-  while(e->state == QUEUED || e->state == BUILDING)
-    pthread_cond_wait(&done, &mu);
-  if(e->state == FAILED)
+  while(e->state == QUEUED || e->state == BUILDING) {
+    /* wake up now and then to notice Ctrl-C */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 200000000L;
+    if(ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&done, &mu, &ts);
+    if(dc->host->interrupted(dc->vc)) {
+      rc = VRUN_SET_ERR(err, VRUN_EINTR, "interrupted");
+      break;
+    }
+  }
+  if(!rc && e->state == FAILED)
     rc = VRUN_SET_ERR(err, e->err.code ? e->err.code : VRUN_EIO, "%s",
                       e->err.msg);
   pthread_mutex_unlock(&mu);

@@ -22,8 +22,9 @@ struct docker_cache_entry *docker_cache_want(struct docker_ctx *dc,
                                              struct vrun_err *err);
 
 /* Wait until e is built. Returns VRUN_OK with *layer pointing into the
-** cache (valid until docker_cache_clear), or the build's error. */
-int docker_cache_wait(struct docker_cache_entry *e,
+** cache (valid until docker_cache_clear), the build's error, or
+** VRUN_EINTR after Ctrl-C. */
+int docker_cache_wait(struct docker_ctx *dc, struct docker_cache_entry *e,
                       const struct docker_layer **layer,
                       struct vrun_err *err);
 

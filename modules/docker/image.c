@@ -567,7 +567,7 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
   ** an image asked for earlier) */
   t0 = now_s();
   for(i = 0; i < nj && !rc; i++) {
-    rc = docker_cache_wait(want[i], &lay, err);
+    rc = docker_cache_wait(dc, want[i], &lay, err);
     if(i < sp->n_plats)
       plats[i].bin = lay;
     else

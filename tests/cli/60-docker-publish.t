@@ -23,8 +23,10 @@ is "$(sed -n "$((before + 1)),\$p" "$T/reg.access" | grep -vc '^GET\|^HEAD')" 0 
   "-n sends no write request"
 is "$(ls bin 2>/dev/null | wc -l)" 0 "-n builds no binary"
 
-vr publish PKG_TAG=v1.2.3 SOURCE_DATE_EPOCH=1700000000
+mkdir "$T/tmp"
+TMPDIR=$T/tmp vr publish PKG_TAG=v1.2.3 SOURCE_DATE_EPOCH=1700000000
 is "$rc" 0 "publish exits 0"
+is "$(find "$T/tmp" -mindepth 1 | wc -l)" 0 "the layer files are removed at the end"
 like "$out" "docker: pushed $R/acme/app:v1.2.3 \(5 platforms\) sha256:[0-9a-f]{64}" \
   "publish reports the index digest"
 is "$(ls bin | wc -l)" 0 "the per-platform binaries are removed afterwards"

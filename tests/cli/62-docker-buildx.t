@@ -128,4 +128,22 @@ vr -n publish PKG_TAG=v1.150.0 DOCKER_BACKEND=podman
 is "$rc" 2 "an unknown backend fails"
 like "$err" "docker backend 'podman' is not auto, buildx or oci" "... saying so"
 
+# project.docker is checked field by field
+sed -i 's/namespace = "victoriametrics",/namespace = "victoriametrics", registires = {},/' vrun.lua
+vr -n publish PKG_TAG=v1.150.0
+is "$rc" 2 "an unknown project.docker field fails"
+like "$err" "project.docker: unknown field 'registires'" "... naming it"
+sed -i 's/registires = {},/scratch = "yes",/' vrun.lua
+vr -n publish PKG_TAG=v1.150.0
+like "$err" "project.docker.scratch must be a boolean" "a field of the wrong type fails"
+mkdir "$T/q" && cd "$T/q"
+cat >vrun.lua <<'EOS'
+project { name = "x", platforms = { "linux/amd64" }, build = "true",
+          archives = { { name = "x", binaries = { "x" } } },
+          docker = "docker.io" }
+include "docker"
+EOS
+vr -n publish PKG_TAG=v1.150.0
+like "$err" "project: 'docker' must be a table" "project {} checks that docker is a table"
+
 done_testing
