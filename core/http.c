@@ -149,9 +149,17 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
 
   x->last_activity = now_ns();
   /* A new status line starts a new response (after 100, a redirect):
-  ** keep only the last block. */
-  if(n > 5 && !strncmp(buf, "HTTP/", 5))
+  ** keep only the last block, and let its body choose its own sink. */
+  if(n > 5 && !strncmp(buf, "HTTP/", 5)) {
     x->hdr_len = 0;
+    x->sink = 0;
+    x->mem_len = 0;
+    x->out_off = 0;
+    if(x->out_fd >= 0 && ftruncate(x->out_fd, 0)) {
+      x->write_failed = errno;
+      return 0;
+    }
+  }
   if(grow(&x->hdr, &x->hdr_cap, x->hdr_len + n + 1))
     return 0;
   memcpy(x->hdr + x->hdr_len, buf, n);
@@ -710,6 +718,13 @@ static int engine(struct vrun_ctx *ctx, struct xfer *xs, size_t n,
       x = &xs[i];
       if(x->state != X_WAITING)
         continue;
+      if(gate > now && (double)(gate - now) / 1e9 > pol->max_wait) {
+        finish(x, VRUN_ERATELIMIT, "%s %s: the rate limit resets in %.0f s, "
+               "longer than VRUN_HTTP_MAX_WAIT (%g s)", method_of(x),
+               x->req.url, (double)(gate - now) / 1e9, pol->max_wait);
+        done++;
+        continue;
+      }
       if(x->not_before > now || gate > now) {
         long long t = x->not_before > gate ? x->not_before : gate;
         if(next < 0 || t < next)

@@ -55,6 +55,10 @@ end }
 task "ratelimit-too-long" { run = function()
   get("too-long", "/ratelimit/429ra/1/c?wait=100")
 end }
+task "spent" { run = function()
+  get("spent", "/spent?wait=" .. os.getenv("WAIT"))
+  get("next", "/ok")
+end }
 task "many" { run = function()
   local reqs = {}
   for i = 1, 6 do reqs[i] = { url = U .. "/fail/503/1/m" .. i } end
@@ -150,6 +154,25 @@ is "$(count /ratelimit/429ra/9/b)" 2 "server saw 2 attempts"
 VRUN_HTTP_MAX_WAIT=1 vr -M "$M" ratelimit-too-long
 is "$out" "too-long: status=429 attempts=1 rc=7 body=slow down error=GET $U/ratelimit/429ra/1/c?wait=100: rate limited (429, Retry-After) for 5 s, longer than VRUN_HTTP_MAX_WAIT (1 s)" \
   "a wait longer than VRUN_HTTP_MAX_WAIT fails at once"
+
+n0=$(count /ok)
+WAIT=300 VRUN_HTTP_MAX_WAIT=2 vr -M "$M" spent
+is "$out" "spent: status=200 attempts=1 rc=0 body=last one error=
+next: status=0 attempts=0 rc=7 body= error=GET $U/ok: the rate limit resets in 15 s, longer than VRUN_HTTP_MAX_WAIT (2 s)" \
+  "x-ratelimit-remaining: 0 on a success: a later request fails at once when the reset is too far"
+is "$(count /ok)" "$n0" "... and is not sent"
+WAIT=2 vr -M "$M" spent
+is "$(printf '%s\n' "$out" | tail -1)" "next: status=200 attempts=1 rc=0 body=hello error=" \
+  "... and waits for a near reset, then is sent"
+gap=$(python3 - "$LOG" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+spent = [r["time"] for r in rows if r["path"] == "/spent"][-1]
+ok = [r["time"] for r in rows if r["path"] == "/ok" and r["time"] > spent]
+print(ok[0] - spent)
+PY
+)
+ge "$gap" 0.1; ok $? "the next request waited for the reset (${gap}s >= 0.1s)"
 
 vr -M "$M" many
 is "$out" "many1: status=200 attempts=2 rc=0 body=recovered after 1 error=

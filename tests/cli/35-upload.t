@@ -30,6 +30,8 @@ task "download" { run = function()
                      response_file = "dl.bin" })
   show("dl404", g.http{ url = U .. "/status/404", response_file = "nf.bin" })
   show("dlcut", g.http{ url = U .. "/drop/1/dl", response_file = "cut.bin" })
+  show("dlredir", g.http{ url = U .. "/redirect?to=/ok", response_file = "r.bin" })
+  show("memredir", g.http{ url = U .. "/redirect?to=/ok" })
 end }
 task "trickle" { run = function()
   show("trickle", g.http{ url = U .. "/trickle?size=10000000",
@@ -78,7 +80,9 @@ is "$(grep '"path": "/dropup/2/a"' "$LOG" | grep -c '"dropped": true')" 2 \
 vr -M "$M" download
 is "$out" "dl: status=200 attempts=1 rc=0 body= error=
 dl404: status=404 attempts=1 rc=0 body=status 404 error=
-dlcut: status=200 attempts=2 rc=0 body= error=" "downloads to files"
+dlcut: status=200 attempts=2 rc=0 body= error=
+dlredir: status=200 attempts=1 rc=0 body= error=
+memredir: status=200 attempts=1 rc=0 body=hello error=" "downloads to files; redirects followed"
 python3 -c "
 import sys
 d = open('dl.bin', 'rb').read()
@@ -87,6 +91,7 @@ sys.exit(0 if d == (b * 2)[:300000] else 1)"
 ok $? "download: the file holds exactly the body"
 test ! -e nf.bin; ok $? "a 404 body does not create the file"
 is "$(cat cut.bin)" "complete" "a download cut mid-body is retried, file holds the final body"
+is "$(cat r.bin)" "hello" "a redirected download holds only the final body"
 is "$(ls -a | grep -c vrun-)" 0 "no temp files left"
 
 vr -M "$M" nofile

@@ -22,6 +22,9 @@
 #   /sink                        read and discard the body, 204
 #   /download?size=N             N bytes of a repeating pattern
 #   /trickle?size=N              N bytes, 1 KiB every 0.1 s
+#   /redirect?to=PATH            302 to PATH, with a body of its own
+#   /spent?wait=S                200, but x-ratelimit-remaining: 0 until
+#                                now+S
 # Each log line: method, path, attempt, headers, body_len, sha256, time.
 import argparse
 import hashlib
@@ -186,6 +189,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(part)
                 left -= len(part)
             self.wfile.flush()
+        elif kind == "spent":
+            self.reply(200, b"last one\n", {
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(int(time.time()) +
+                                         int(q.get("wait", "1")))})
+        elif kind == "redirect":
+            self.reply(302, b"moved, see there\n",
+                       {"Location": q.get("to", "/ok")})
         elif kind == "trickle":
             size = int(q.get("size", "0"))
             self.send_response(200)
