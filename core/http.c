@@ -172,6 +172,7 @@ static int open_temp(struct xfer *x)
 {
   int n = snprintf(x->tmp, sizeof(x->tmp), "%s.vrun-XXXXXX",
                    x->req.response_file);
+  mode_t um;
 
   if(n < 0 || (size_t)n >= sizeof(x->tmp))
     return -1;
@@ -179,6 +180,12 @@ static int open_temp(struct xfer *x)
   if(x->out_fd < 0) {
     x->tmp[0] = '\0';
     return -1;
+  }
+  /* mkstemp makes 0600; a downloaded file gets the usual mode */
+  um = umask(022);
+  umask(um);
+  if(fchmod(x->out_fd, 0666 & ~um)) {
+    /* keeps 0600: safe, merely stricter */
   }
   vrun_svc_core->cleanup_add(x->tmp);
   return 0;
@@ -395,21 +402,25 @@ static void deliver(struct xfer *x)
   long status = r->status;
 
   if(x->rc == VRUN_OK && x->sink == 2 && status >= 200 && status < 300) {
-    if(fsync(x->out_fd) || close(x->out_fd)) {
-      x->out_fd = -1;
-      drop_temp(x);
+    int failed = fsync(x->out_fd);
+    int e = errno;
+
+    if(close(x->out_fd) && !failed) {
+      failed = -1;
+      e = errno;
+    }
+    x->out_fd = -1;
+    if(!failed && rename(x->tmp, x->req.response_file)) {
+      failed = -1;
+      e = errno;
+    }
+    if(failed) {
       x->rc = VRUN_EIO;
       snprintf(x->error, sizeof(x->error), "cannot write %s: %s",
-               x->req.response_file, strerror(errno));
+               x->req.response_file, strerror(e));
+      drop_temp(x);
     }
     else {
-      x->out_fd = -1;
-      if(rename(x->tmp, x->req.response_file)) {
-        x->rc = VRUN_EIO;
-        snprintf(x->error, sizeof(x->error), "cannot write %s: %s",
-                 x->req.response_file, strerror(errno));
-        unlink(x->tmp);
-      }
       vrun_svc_core->cleanup_remove(x->tmp);
       x->tmp[0] = '\0';
     }

@@ -90,6 +90,8 @@ b = bytes(range(256)) * 4096
 sys.exit(0 if d == (b * 2)[:300000] else 1)"
 ok $? "download: the file holds exactly the body"
 test ! -e nf.bin; ok $? "a 404 body does not create the file"
+is "$(stat -c %a dl.bin)" "$(touch mode.ref; stat -c %a mode.ref)" \
+  "a downloaded file gets the usual mode, not mkstemp's 0600"
 is "$(cat cut.bin)" "complete" "a download cut mid-body is retried, file holds the final body"
 is "$(cat r.bin)" "hello" "a redirected download holds only the final body"
 is "$(ls -a | grep -c vrun-)" 0 "no temp files left"
