@@ -1300,6 +1300,9 @@ static int l_invoke(lua_State *L)
       names[n] = lua_tostring(L, -2);
       luaL_tolstring(L, -1, NULL);
       values[n] = lua_tostring(L, -1);
+      if(vrun_redact_is_secret_name(names[n]) ||
+         vrun_redact_is_secret_value(values[n]))
+        vrun_redact_add(values[n]);
       lua_rawseti(L, 3, (lua_Integer)++n);
       lua_pop(L, 1);
     }
