@@ -135,6 +135,12 @@ static void on_signal(int sig)
            again ? SIGKILL : sig);
   }
   vrun_cleanup_run_signal();
+  if(again) {
+    /* a second Ctrl-C while something (a module call, say) ignores the
+    ** first: children are killed, vrun goes too */
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
   if(sigpipe_w >= 0 && write(sigpipe_w, &c, 1) < 0) {
     /* the pipe is full: the loop wakes up anyway */
   }

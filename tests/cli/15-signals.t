@@ -37,4 +37,29 @@ for sig in INT TERM; do
   ok $gone "SIG$sig: the child got the signal"
   like "$(cat "$T/sig.err")" "Deleting file 'big.out'" "SIG$sig: says it deleted the file"
 done
+
+# a command that ignores SIGINT: the second Ctrl-C kills it and vrun
+cat > stubborn.lua <<'LUA'
+task "s" { run = function()
+  sh "@trap '' INT; echo $$$$ > child.pid; touch started.flag; exec sleep 60"
+end }
+LUA
+rm -f started.flag child.pid
+"$VRUN" -f stubborn.lua s >"$T/sig.out" 2>"$T/sig.err" </dev/null &
+pid=$!
+wait_for started.flag
+kill -INT $pid
+sleep 0.2
+kill -0 $pid 2>/dev/null
+ok $? "the first SIGINT waits for a command that ignores it"
+kill -INT $pid
+wait $pid
+is "$?" 130 "the second SIGINT ends vrun"
+cpid=$(cat child.pid)
+gone=1
+for i in $(seq 1 100); do
+  kill -0 "$cpid" 2>/dev/null || { gone=0; break; }
+  sleep 0.05
+done
+ok $gone "and kills the command"
 done_testing
