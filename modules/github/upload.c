@@ -282,6 +282,10 @@ static int send_round(struct github_client *c, const char *base,
                         "immutable published release, its assets can no "
                         "longer change (make a new tag and release)",
                         f->name, c->repo);
+    else if(r->rc == VRUN_EINTR)
+      rc = github_err(err, VRUN_EINTR, "interrupted while uploading %s to "
+                      "%s; run the same command again to finish", f->name,
+                      c->repo);
     else {
       if(r->rc != VRUN_OK && r->status == 0)
         github_err(err, r->rc, "%s", r->error);

@@ -81,11 +81,12 @@ is "$(exact)" True "the release is exact, no duplicate, no starter left"
 
 # -- Ctrl-C mid-upload: vrun stops promptly; the same command finishes -----
 fresh
+base=$(grep -c '"uploads"' "$T/gh.jsonl")
 (cd "$P" && exec "$VRUN" github-upload-assets TAG=$TAG GITHUB_UPLOAD_CONCURRENCY=1 \
    >"$T/int.out" 2>&1 </dev/null) &
 bg=$!
 for i in $(seq 1 200); do
-  [ "$(grep -c '"uploads"' "$T/gh.jsonl")" -ge 5 ] && break
+  [ "$(grep -c '"uploads"' "$T/gh.jsonl")" -ge $((base + 5)) ] && break
   sleep 0.02
 done
 kill -INT "$bg"
@@ -97,12 +98,15 @@ kill -9 "$bg" 2>/dev/null
 cat "$T/int.out" >>"$T/all.out"
 isnt_zero=$([ "$irc" -ne 0 ] && echo yes || echo "no ($irc)")
 is "$isnt_zero" yes "SIGINT mid-upload: a failure exit status"
+like "$(cat "$T/int.out")" "interrupted while uploading [^ ]+ to $GH_REPO; run the same command again to finish" \
+  "SIGINT mid-upload: says how to finish" || diag "rc=$irc" "$(cat "$T/int.out")"
 vg github-upload-assets TAG=$TAG
 is "$rc" 0 "after SIGINT, the same command finishes"
 is "$(exact)" True "after SIGINT, the release is exact"
 
 # -- 5 trials: random faults at random points (seeded), plus kill -9 ---------
 RANDOM=20261126
+ctl '{"upload_delay_ms": 15}'
 for trial in 1 2 3 4 5; do
   fresh
   runs=0
@@ -112,6 +116,7 @@ for trial in 1 2 3 4 5; do
   ctl "{\"fault\": \"race_422\", \"count\": $((RANDOM % 3))}"
   ctl "{\"fault\": \"upload_500\", \"count\": $((RANDOM % 3))}"
   ctl "{\"fault\": \"upload_504_saved\", \"count\": $((RANDOM % 3))}"
+  base=$(grep -c '"uploads"' "$T/gh.jsonl")
   (cd "$P" && exec "$VRUN" github-upload-assets TAG=$TAG GITHUB_UPLOAD_CONCURRENCY=2 \
      >"$T/bg.out" 2>&1 </dev/null) &
   bg=$!
@@ -119,11 +124,11 @@ for trial in 1 2 3 4 5; do
   stop=$((2 + RANDOM % 40))
   for i in $(seq 1 200); do
     n=$(grep -c '"uploads"' "$T/gh.jsonl")
-    [ "$n" -ge "$stop" ] && break
+    [ "$n" -ge $((base + stop)) ] && break
     kill -0 "$bg" 2>/dev/null || break
     sleep 0.02
   done
-  kill -9 "$bg" 2>/dev/null
+  killed=$(kill -9 "$bg" 2>/dev/null && echo "killed at upload $((n - base))" || echo "finished before the kill")
   wait "$bg" 2>/dev/null
   cat "$T/bg.out" >>"$T/all.out"
   rc=1
@@ -131,7 +136,7 @@ for trial in 1 2 3 4 5; do
     runs=$((runs + 1))
     vg github-upload-assets TAG=$TAG
   done
-  is "$rc" 0 "trial $trial: done after killing at upload $stop and $runs re-run(s)"
+  is "$rc" 0 "trial $trial: $killed, done after $runs re-run(s)"
   is "$(exact)" True "trial $trial: the release is complete and exact"
   vg github-verify-release TAG=$TAG
   is "$rc" 0 "trial $trial: github-verify-release agrees"

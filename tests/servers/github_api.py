@@ -13,6 +13,7 @@
 #                   {"plant_asset": {"release_id":, "name":, "state":,
 #                                    "size":}}
 #                   {"immutable_repo": true}
+#                   {"upload_delay_ms": N}  answer each upload N ms late
 #   GET  /_state    releases (with assets), violations, request count
 # Faults (each fires on the next N matching requests):
 #   ratelimit      403/429 with x-ratelimit-* or retry-after headers
@@ -73,6 +74,7 @@ class State:
         self.digest = not args.no_digest
         self.log = open(args.log, "a") if args.log else None
         self.uploads_port = 0
+        self.upload_delay = 0.0
 
     def new_id(self):
         self.next_id += 1
@@ -762,6 +764,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if hasher:
             self.entry["sha256"] = hasher.hexdigest()
+        if s.upload_delay:
+            time.sleep(s.upload_delay)  # a slower server, for kill tests
         if f502:
             return self.error(502, "Bad Gateway")
         if f500:
@@ -798,6 +802,8 @@ class Handler(BaseHTTPRequestHandler):
                     f = dict(cmd)
                     f["count"] = int(cmd.get("count", 1))
                     s.faults[cmd["fault"]] = f
+                if "upload_delay_ms" in cmd:
+                    s.upload_delay = float(cmd["upload_delay_ms"]) / 1000
                 if "immutable_repo" in cmd:
                     s.immutable_repo = bool(cmd["immutable_repo"])
                 if "seed" in cmd:
