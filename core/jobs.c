@@ -524,7 +524,9 @@ reap:
     struct child *c = j->children[i];
     int st;
     pid_t r = waitpid(c->pid, &st, WNOHANG);
-    if(r == c->pid)
+    if(r < 0 && errno == ECHILD)
+      st = 1 << 8;  /* reaped behind our back (SIGCHLD ignored): unknown */
+    if(r == c->pid || (r < 0 && errno == ECHILD))
       child_exited(j, c, st);  /* removes c from the array */
     else
       i++;
