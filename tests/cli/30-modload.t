@@ -116,7 +116,9 @@ task "t" { run = function() sh "touch t-ran" end }
 EOF2
 VRUN_MODULE_PATH="$T/b:$T/c" vr -M "$T/a" -f nf.lua t
 is "$rc" 2 "not found: exit 2"
-like "$err" "^vrun: \*\*\* module 'nope' not found; tried: $T/a/nope.so $T/b/nope.so $T/c/nope.so $O/modules/nope.so /[^ ]*/lib/vrun/modules/nope.so\.  Stop\.$" \
+# vrun finds its build tree from /proc/self/exe: symlinks resolved
+BT=$(cd "$(dirname "$VRUN")" && pwd -P)
+like "$err" "^vrun: \*\*\* module 'nope' not found; tried: $T/a/nope.so $T/b/nope.so $T/c/nope.so $BT/modules/nope.so /[^ ]*/lib/vrun/modules/nope.so\.  Stop\.$" \
   "not found: every path tried, in search order"
 test ! -e t-ran; ok $? "not found: no task ran"
 
