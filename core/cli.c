@@ -22,31 +22,31 @@ const struct vrun_cli_option vrun_cli_options[] = {
     "Read FILE as the task file (default: vrun.lua)." },
   { "makefile", 0, VRUN_ARG_REQUIRED, "FILE", VRUN_OPT_FILE, 1, NULL },
   { "directory", 'C', VRUN_ARG_REQUIRED, "DIR", VRUN_OPT_DIRECTORY, 0,
-    "Change to DIR before doing anything (repeatable, cumulative)." },
+    "Change to DIR first (repeatable, cumulative)." },
   { "dry-run", 'n', VRUN_ARG_NONE, NULL, VRUN_OPT_DRY_RUN, 0,
-    "Print the commands that would run; run none of them." },
+    "Print the commands that would run; run none." },
   { "just-print", 0, VRUN_ARG_NONE, NULL, VRUN_OPT_DRY_RUN, 1, NULL },
   { "recon", 0, VRUN_ARG_NONE, NULL, VRUN_OPT_DRY_RUN, 1, NULL },
   { "jobs", 'j', VRUN_ARG_OPTIONAL, "N", VRUN_OPT_JOBS, 0,
-    "Run up to N commands at once (bare -j: one per CPU)." },
+    "Run up to N commands at once (bare -j: CPUs)." },
   { "keep-going", 'k', VRUN_ARG_NONE, NULL, VRUN_OPT_KEEP_GOING, 0,
-    "Keep going after a failure with what does not depend on it." },
+    "Keep going with what does not need the failure." },
   { "always-make", 'B', VRUN_ARG_NONE, NULL, VRUN_OPT_ALWAYS_MAKE, 0,
     "Consider every file target out of date." },
   { "silent", 's', VRUN_ARG_NONE, NULL, VRUN_OPT_SILENT, 0,
     "Do not echo commands." },
   { "quiet", 0, VRUN_ARG_NONE, NULL, VRUN_OPT_SILENT, 1, NULL },
   { "question", 'q', VRUN_ARG_NONE, NULL, VRUN_OPT_QUESTION, 0,
-    "Run nothing; exit 1 if something would run, else 0." },
+    "Run nothing; exit 1 if anything would run." },
   { "environment-overrides", 'e', VRUN_ARG_NONE, NULL,
     VRUN_OPT_ENV_OVERRIDES, 0,
-    "Let the environment beat assignments in the task file." },
+    "Let the environment beat task-file assignments." },
   { "verbose", 'v', VRUN_ARG_NONE, NULL, VRUN_OPT_VERBOSE, 0,
     "Print more, and a Lua traceback with errors." },
   { "list", 0, VRUN_ARG_NONE, NULL, VRUN_OPT_LIST, 0,
-    "List the tasks and their descriptions (with -s: names only)." },
+    "List tasks and descriptions (-s: names only)." },
   { "help", 'h', VRUN_ARG_NONE, NULL, VRUN_OPT_HELP, 0,
-    "Print this help, or with a target: its description, deps, needs." },
+    "This help, or a target's description and needs." },
   { "version", 0, VRUN_ARG_NONE, NULL, VRUN_OPT_VERSION, 0,
     "Print vrun's version." },
   { "completions", 0, VRUN_ARG_REQUIRED, "SHELL", VRUN_OPT_COMPLETIONS, 0,
@@ -429,7 +429,26 @@ size_t vrun_cli_usage(char *buf, size_t len)
                o->argname ? " " : "", o->argname ? o->argname : "");
     if(o->arg == VRUN_ARG_OPTIONAL)
       snprintf(left + strlen(left), sizeof(left) - strlen(left), "]");
-    OUT("  %-28s %s\n", left, o->help);
+    {
+      /* wrap the help at 79 columns, continuing under itself */
+      const char *h = o->help;
+      int first = 1;
+      while(*h) {
+        size_t take = strlen(h);
+        if(take > 48) {
+          take = 48;
+          while(take && h[take] != ' ')
+            take--;
+          if(!take)
+            take = 48;
+        }
+        OUT("  %-28s %.*s\n", first ? left : "", (int)take, h);
+        first = 0;
+        h += take;
+        while(*h == ' ')
+          h++;
+      }
+    }
   }
   OUT("\nVariables: VAR=value on the command line > var.VAR = ... in the "
       "task file\n> environment > default { VAR = ... }; -e puts the "
