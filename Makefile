@@ -51,10 +51,17 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 TESTMOD_SRC := $(wildcard tests/modules/*.c)
 TESTMOD_SO  := $(TESTMOD_SRC:tests/modules/%.c=$(B)/tests/modules/%.so)
 
-.PHONY: all test check-asan install uninstall bench demo clean tests-build
+.PHONY: FORCE all test check-asan install uninstall bench demo clean tests-build
 
 all: $(O)/vrun $(MODULE_SO) $(if $(SVC_SRC),$(O)/lib/vrun-svc.so) \
      $(O)/vrun-module.pc $(O)/data
+
+# PREFIX is compiled in (install paths): rebuild when it changes.
+$(B)/prefix.txt: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+FORCE:
+$(MAIN_OBJ) $(CORE_OBJ) $(O)/vrun-module.pc: $(B)/prefix.txt
 
 $(O)/vrun: $(MAIN_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
@@ -88,7 +95,7 @@ $(O)/modules/$(1).so: $(wildcard modules/$(1)/*.c) $(wildcard modules/$(1)/*.h) 
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
-$(O)/vrun-module.pc: Makefile
+$(O)/vrun-module.pc: Makefile $(B)/prefix.txt
 	@mkdir -p $(@D)
 	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
 	  'moduledir=$${prefix}/lib/vrun/modules' '' 'Name: vrun-module' \

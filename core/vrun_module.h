@@ -17,7 +17,8 @@
 ** Build out of tree:
 **   cc -shared -fPIC $(pkg-config --cflags vrun-module) -o hello.so hello.c
 **
-** This header includes only system headers and <lua.h>. Read it top to
+** This header includes only system headers and <lua.h> (<stdio.h> for
+** VRUN_SET_ERR's snprintf). Read it top to
 ** bottom: ABI number, status codes, opaque types, the host services, the
 ** module descriptor, helper macros.
 */
@@ -26,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <lua.h>
 
 #ifdef __cplusplus
@@ -283,10 +285,13 @@ struct vrun_module {
   vrun_open_fn open;
 };
 
-/* Fill a struct vrun_err; returns its code, for `return VRUN_FAIL(...)`. */
+/* Fill a struct vrun_err; returns its code, for `return VRUN_SET_ERR(...)`.
+** A message longer than the buffer is cut, on purpose: the (void)(... < 0)
+** tells -Wformat-truncation so. */
 #define VRUN_SET_ERR(err, c, ...)                                         \
   ((err) ? ((err)->code = (c),                                            \
-            snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__),        \
+            (void)(snprintf((err)->msg, sizeof((err)->msg),               \
+                            __VA_ARGS__) < 0),                            \
             (c))                                                          \
          : (c))
 /* }====================================================================== */
