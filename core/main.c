@@ -336,7 +336,17 @@ static int pmain(lua_State *L)
   return 1;
 }
 
-/* The one reporter: prints a fatal error make-style; returns 2. */
+/* The one place a fatal error is printed, make-style; returns 2. */
+static int report_line(const char *msg, const char *hint)
+{
+  if(strcmp(msg, "Interrupt") != 0)
+    vrun_log(VRUN_LOG_ERROR, "*** %s.  Stop.", msg);
+  if(hint)
+    vrun_log(VRUN_LOG_ERROR, "%s", hint);
+  return 2;
+}
+
+/* The reporter for errors raised under pmain. */
 static int report(lua_State *L)
 {
   const char *msg, *hint = NULL;
@@ -351,11 +361,7 @@ static int report(lua_State *L)
     msg = lua_tostring(L, -1);
   if(!msg)
     msg = "(error object is not a string)";
-  if(strcmp(msg, "Interrupt") != 0)
-    vrun_log(VRUN_LOG_ERROR, "*** %s.  Stop.", msg);
-  if(hint)
-    vrun_log(VRUN_LOG_ERROR, "%s", hint);
-  return 2;
+  return report_line(msg, hint);
 }
 
 /* Secret-looking environment variables are masked from the start, so a
@@ -419,9 +425,8 @@ int main(int argc, char **argv)
   memset(&run, 0, sizeof(run));
   if(vrun_cli_parse(&cli, argc, argv, getenv("VRUNFLAGS"), err,
                     sizeof(err))) {
-    vrun_log(VRUN_LOG_ERROR, "*** %s.  Stop.", err);
     vrun_cli_free(&cli);
-    return 2;
+    return report_line(err, NULL);
   }
   vrun_log_setup(cli.silent, cli.verbose);
   if(cli.version) {
@@ -442,10 +447,9 @@ int main(int argc, char **argv)
   }
   for(i = 0; i < cli.ndirs; i++) {
     if(chdir(cli.dirs[i])) {
-      vrun_log(VRUN_LOG_ERROR, "*** %s: %s.  Stop.", cli.dirs[i],
-               strerror(errno));
+      snprintf(err, sizeof(err), "%s: %s", cli.dirs[i], strerror(errno));
       vrun_cli_free(&cli);
-      return 2;
+      return report_line(err, NULL);
     }
   }
   ctx.dry_run = cli.dry_run;
@@ -517,8 +521,7 @@ int main(int argc, char **argv)
   }
   goto out;
 oom:
-  vrun_log(VRUN_LOG_ERROR, "*** out of memory.  Stop.");
-  status = 2;
+  status = report_line("out of memory", NULL);
 out:
   vrun_jobs_free(run.jobs);
   if(L)
