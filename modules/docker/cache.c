@@ -133,6 +133,22 @@ static int start_workers(struct vrun_err *err)
   return VRUN_OK;
 }
 
+const char *docker_cache_dir(struct vrun_err *err)
+{
+  const char *tmp = getenv("TMPDIR");
+
+  if(dir)
+    return dir;
+  dir = docker_aprintf("%s/vrun-docker.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if(!dir || !mkdtemp(dir)) {
+    free(dir);
+    dir = NULL;
+    VRUN_SET_ERR(err, VRUN_EIO, "cannot create a temp folder: %s",
+                 strerror(errno));
+  }
+  return dir;
+}
+
 struct docker_cache_entry *docker_cache_want(struct docker_ctx *dc,
                                              const struct docker_layer_file
                                              *files, size_t n,
@@ -140,7 +156,6 @@ struct docker_cache_entry *docker_cache_want(struct docker_ctx *dc,
                                              struct vrun_err *err)
 {
   struct docker_cache_entry *e;
-  const char *tmp = getenv("TMPDIR");
   char *key = layer_key(files, n, epoch, level, err);
   size_t i;
   int ok;
@@ -157,17 +172,9 @@ struct docker_cache_entry *docker_cache_want(struct docker_ctx *dc,
     free(key);
     return NULL;
   }
-  if(!dir) {
-    dir = docker_aprintf("%s/vrun-docker.XXXXXX",
-                         tmp && *tmp ? tmp : "/tmp");
-    if(!dir || !mkdtemp(dir)) {
-      free(dir);
-      dir = NULL;
-      free(key);
-      VRUN_SET_ERR(err, VRUN_EIO, "cannot create a temp folder: %s",
-                   strerror(errno));
-      return NULL;
-    }
+  if(!docker_cache_dir(err)) {
+    free(key);
+    return NULL;
   }
   e = calloc(1, sizeof(*e));
   if(e)

@@ -9,6 +9,10 @@
 
 struct docker_cache_entry;
 
+/* The run's temp folder ($TMPDIR/vrun-docker.XXXXXX), made on first use
+** and removed by docker_cache_clear; NULL with *err filled on failure. */
+const char *docker_cache_dir(struct vrun_err *err);
+
 /*
 ** The layer holding files[0..n): found in the run's cache, or queued for
 ** a worker thread to build (this returns at once). Call from the Lua

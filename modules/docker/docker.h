@@ -32,7 +32,6 @@ struct docker_ctx {
   char **insecure;            /* registries spoken to over plain HTTP */
   size_t n_insecure;
   int concurrency;            /* parallel HTTP requests */
-  char *workdir;              /* temp folder for this call's blobs */
   /* what the call moved, for the caller and the tests */
   unsigned long blobs_uploaded;
   unsigned long blobs_skipped;

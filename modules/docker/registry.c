@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "docker.h"
+#include "cache.h"
 
 #define ACCEPT_ALL "Accept: " DOCKER_MT_OCI_INDEX ", " DOCKER_MT_D_LIST \
   ", " DOCKER_MT_OCI_MANIFEST ", " DOCKER_MT_D_MANIFEST
@@ -825,7 +826,11 @@ int docker_blobs_push(struct docker_session *s, struct docker_blob *blobs,
     b = &blobs[todo[k]];
     if(b->file || b->data || !b->src)
       continue;
-    path = docker_aprintf("%s/%s", dc->workdir, b->digest + 7);
+    if(!docker_cache_dir(err)) {
+      rc = err->code;
+      break;
+    }
+    path = docker_aprintf("%s/%s", docker_cache_dir(err), b->digest + 7);
     if(!path) {
       rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
       break;

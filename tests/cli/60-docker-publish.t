@@ -123,4 +123,21 @@ skopeo_raw "127.0.0.1:$reg2_PORT/acme/app:v2.0.0-scratch" >/dev/null 2>&1
 is "$?" 1 "scratch = false pushes no -scratch tag"
 unlike "$out$err" "tok-FAKE|ci-pass" "no secret in the output"
 
+# two registries in one call; the root image lives on only one of them:
+# its layer is fetched and uploaded to the other (the first has it already)
+mk_project "$T/p4" "$reg_PORT" "registries = { \"127.0.0.1:$reg2_PORT\", \"$R\" },
+    scratch = false, platforms = { \"linux/386\" },"
+cd "$T/p4"
+n2=$(uploads reg2)
+vr publish PKG_TAG=v3.0.0 SOURCE_DATE_EPOCH=1700000000
+is "$rc" 0 "publish to two registries exits 0"
+like "$out" "docker: app: 4 blobs uploaded \([0-9]+ bytes\), 2 already there, 0 mounted" \
+  "new registry: root layer, binary layer, config; old one: the new config"
+is "$(skopeo_raw "127.0.0.1:$reg2_PORT/acme/app:v3.0.0" | sha256sum)" \
+   "$(skopeo_raw "$R/acme/app:v3.0.0" | sha256sum)" \
+  "both registries hold the same index"
+is "$(layout_of "127.0.0.1:$reg2_PORT/acme/app:v3.0.0" app | cut -d'|' -f1)" \
+  "linux/386 layers=2 bin/sh:644:0/0:0:differs etc/os-release:644:0/0:0:root=linux/386 + app-prod:755:0/0:1700000000:same " \
+  "the copied image is complete: root layer and binary"
+
 done_testing
