@@ -840,16 +840,22 @@ static void task_failed(struct vrun_jobs *j, struct inst *x)
 
   if(x->out.len)
     obuf_flush(&x->out);
-  if(lua_type(co, -1) == LUA_TTABLE &&
-     lua_getfield(co, -1, "vrun_status") == LUA_TNUMBER) {
-    snprintf(what, sizeof(what), "Error %d", (int)lua_tointeger(co, -1));
+  if(lua_type(co, -1) == LUA_TTABLE) {
+    /* sh's failure ({vrun_status = N}), or a table with a message */
+    if(lua_getfield(co, -1, "vrun_status") == LUA_TNUMBER) {
+      snprintf(what, sizeof(what), "Error %d", (int)lua_tointeger(co, -1));
+      report_failure(j, x, what);
+      if(x->t->is_file)
+        vrun_cleanup_remove(x->t->name);
+      finish(j, x, I_FAILED);
+      return;
+    }
     lua_pop(co, 1);
-    report_failure(j, x, what);
-  }
-  else {
-    const char *msg;
-    if(lua_type(co, -1) == LUA_TTABLE)
+    if(lua_getfield(co, -1, "msg") != LUA_TSTRING)
       lua_pop(co, 1);
+  }
+  {
+    const char *msg;
     msg = luaL_tolstring(co, -1, NULL);
     if(j->ctx->verbose) {
       luaL_traceback(co, co, msg, 0);

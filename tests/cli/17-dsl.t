@@ -95,6 +95,10 @@ is "$err" "vrun: *** [boom] vrun.lua:29: attempt to index a nil value (local 'x'
 vr -v boom
 like "$err" "stack traceback:" "-v adds a traceback"
 
+printf 'task "t" { run = function() error({ msg = "custom failure" }) end }\n' > te.lua
+vr -f te.lua t
+is "$err" "vrun: *** [t] custom failure" "an error table's msg is shown"
+
 vr mod
 is "$rc" 2 "a missing module stops the run"
 like "$err" "^vrun: \*\*\* module 'no_such_module_x'.*\.  Stop\.$" "before anything runs"
