@@ -76,6 +76,7 @@ struct docker_blob {
 ** malloc'd, freed by docker_ref_free. */
 int docker_ref_parse(const char *s, struct docker_ref *ref,
                      struct vrun_err *err);
+/* Free ref's fields and zero it (safe on a zeroed ref). */
 void docker_ref_free(struct docker_ref *ref);
 
 /* A new session for registry/repo, or NULL when out of memory. Freed by
@@ -83,6 +84,7 @@ void docker_ref_free(struct docker_ref *ref);
 struct docker_session *docker_session_new(struct docker_ctx *dc,
                                           const char *registry,
                                           const char *repo, int push);
+/* Free a session (NULL is fine). */
 void docker_session_free(struct docker_session *s);
 
 /* GET a manifest by tag or digest. On VRUN_OK *body (malloc'd, caller
@@ -141,11 +143,9 @@ int docker_layer_build(const struct docker_layer_file *files, size_t n,
 
 /* {====== util ====== */
 
-/* "sha256:<hex>" of a buffer, written to out. */
+/* "sha256:<hex>" of a buffer, written to out. Thread-safe. */
 void docker_digest_of(const void *data, size_t len,
                       char out[DOCKER_DIGEST_LEN]);
-/* strdup that tolerates NULL. */
-char *docker_strdup(const char *s);
 /* malloc'd printf result, or NULL when out of memory. */
 char *docker_aprintf(const char *fmt, ...)
   __attribute__((format(printf, 1, 2)));

@@ -25,11 +25,6 @@ void docker_digest_of(const void *data, size_t len,
     snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
 }
 
-char *docker_strdup(const char *s)
-{
-  return s ? strdup(s) : NULL;
-}
-
 char *docker_aprintf(const char *fmt, ...)
 {
   va_list ap;
