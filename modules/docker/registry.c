@@ -869,8 +869,12 @@ int docker_blobs_push(struct docker_session *s, struct docker_blob *blobs,
       cs[i].req.body = b->data;
       cs[i].req.body_len = (size_t)b->size;
     }
-    if(b->size >= (1u << 20))
-      cs[i].req.progress_label = b->digest;
+    /* progress only for big blobs: with several uploads at once, lines
+    ** for every 10 MB layer would drown the log */
+    if(b->size >= ((uint64_t)64 << 20)) {
+      cs[i].aux = docker_aprintf("%s %.19s", s->repo, b->digest);
+      cs[i].req.progress_label = cs[i].aux;
+    }
     todo[i++] = todo[k];
   }
   for(k = i; k < nt; k++)
