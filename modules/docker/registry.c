@@ -379,6 +379,15 @@ static int fetch_token(struct docker_session *s, const char *challenge,
   req.url = url;
   req.headers = hdrs;
   rc = h->http_perform(s->dc->vc, &req, &resp, err);
+  /* DOCKER_USERNAME/PASSWORD name the account of the registries pushed
+  ** to; a public root image elsewhere is pulled anonymously instead */
+  if(!rc && resp.status == 401 && basic && !s->push) {
+    h->http_response_free(&resp);
+    memset(&resp, 0, sizeof(resp));
+    resp.size = sizeof(resp);
+    hdrs[0] = NULL;
+    rc = h->http_perform(s->dc->vc, &req, &resp, err);
+  }
   free(basic);
   if(rc)
     return rc;

@@ -66,10 +66,15 @@ like "$err" "registry 127.0.0.1:$bearer_PORT: POST acme/app/blobs/uploads/: HTTP
 like "$(cat "$T/tok.log")" "user=- service=test-registry scopes=repository:acme/app:pull repository:library/alpine:pull" \
   "anonymous token request: the service and both scopes, pull only"
 
+: >"$T/tok.log"
 vr publish PKG_TAG=v1.0.0 DOCKER_USERNAME=$USER_ DOCKER_PASSWORD=wrong-FAKE
 is "$rc" 2 "bearer, wrong password: fails"
-like "$err" "token request for library/alpine failed with HTTP 401 \(check DOCKER_USERNAME and DOCKER_PASSWORD\)" \
-  "... at the token request"
+like "$err" "token request for acme/app failed with HTTP 401 \(check DOCKER_USERNAME and DOCKER_PASSWORD\)" \
+  "... at the push token request"
+is "$(cut -d' ' -f1-2 "$T/tok.log" | head -3)" "user=ci-user denied
+user=- service=test-registry
+user=ci-user denied" \
+  "the root image (pull only) falls back to anonymous; the push does not"
 
 : >"$T/tok.log"
 vr publish PKG_TAG=v1.0.0 DOCKER_USERNAME=$USER_ DOCKER_PASSWORD=$PASS
