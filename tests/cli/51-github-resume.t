@@ -143,4 +143,5 @@ for trial in 1 2 3 4 5; do
 done
 
 unlike "$(gh_all_out)" "$GH_TOKEN_FAKE" "the token never appears in vrun's output"
+is "$(q 's["violations"]')" "[]" "the peer saw no contract violation"
 done_testing

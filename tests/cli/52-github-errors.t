@@ -187,4 +187,5 @@ like "$err" "docs/CHANGELOG.md: no '## \[$TAG\]\(...\)' section \(there is a '##
 unlike "$(gh_all_out)" "$GH_TOKEN_FAKE" "the token never appears in vrun's output"
 unlike "$(cat "$T/gh.jsonl" "$T/gh.log")" "$GH_TOKEN_FAKE" \
   "nor in anything the peer received or logged"
+is "$(q 's["violations"]')" "[]" "the peer saw no contract violation"
 done_testing

@@ -67,4 +67,5 @@ like "$err" "GITHUB_TOKEN is not set; a real run would stop here" "but warns"
 
 unlike "$(gh_all_out)" "$GH_TOKEN_FAKE" "the token never appears in any -n output"
 unlike "$(gh_all_out)" "FAKE0000" "nor does the webhook"
+is "$(q 's["violations"]')" "[]" "the peer saw no contract violation"
 done_testing

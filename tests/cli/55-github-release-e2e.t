@@ -72,4 +72,5 @@ is "$rc" 0 "notes + publish"
 is "$(q 'rels[0]["draft"], rels[0]["body"]')" "(False, '* first')" \
   "published with the CHANGELOG notes"
 unlike "$(gh_all_out)" "$GH_TOKEN_FAKE" "the token never appears"
+is "$(q 's["violations"]')" "[]" "the peer saw no contract violation"
 done_testing
