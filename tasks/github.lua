@@ -188,8 +188,9 @@ local function release_set(gh, tag)
     end
   end
   if #missing > 0 then
-    fail("%d files of release %s are missing in %s/: %s (run 'vrun "
-      .. "release TAG=%s' first)", #missing, tag, dir,
+    fail("%d file%s of release %s %s missing in %s/: %s (run 'vrun "
+      .. "release TAG=%s' first)", #missing, #missing == 1 and "" or "s",
+      tag, #missing == 1 and "is" or "are", dir,
       table.concat(missing, ", "), tag)
   end
   if #want == 0 then
