@@ -131,7 +131,13 @@ rm -rf bin && mkdir bin
 truncate -s 1G bin/big-linux-amd64-vR.tar.gz
 printf '%064d  %s\n' 0 big-linux-amd64-vR.tar.gz >bin/big-linux-amd64-vR_checksums.txt
 "$VRUN" github-create-release TAG=vR GITHUB_PACE_MS=0 >/dev/null 2>&1
-/usr/bin/time -f '%M' -o "$W/rss" "$VRUN" -s github-upload-assets TAG=vR \
-  >/dev/null 2>"$W/big.err"
+big_rc=0
+/usr/bin/time -f '%M' -o "$W/rss" "$VRUN" github-upload-assets TAG=vR \
+  >"$W/big.out" 2>"$W/big.err" || big_rc=$?
+if [ "$big_rc" -ne 0 ]; then
+  echo "the 1 GiB upload failed (exit $big_rc):"; cat "$W/big.err"
+  exit 1
+fi
+grep -o "Uploaded [0-9]* assets ([0-9]* bytes)" "$W/big.out"
 printf 'vrun peak RSS: %d KiB = %.1f MiB (target <= 32 MiB)\n' \
   "$(cat "$W/rss")" "$(echo "$(cat "$W/rss") / 1024" | bc -l)"
