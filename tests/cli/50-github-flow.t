@@ -135,6 +135,25 @@ is "$(q "sum(1 for e in L[$before:] if e['method'] == 'GET' and e['path'].endswi
 is "$(q "[a['name'] for r in rels if r['tag_name'] == '$TAG' for a in r['assets']].__len__()")" 32 \
   "and uploads to it"
 
+# the peer itself keeps to the contract the client relies on
+peer_get() {
+  python3 -c 'import sys, json, urllib.request as u, urllib.error as ue
+r = u.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2],
+    "User-Agent": "t", "X-GitHub-Api-Version": "2022-11-28",
+    "Accept": "application/vnd.github+json"})
+try:
+    resp = u.urlopen(r)
+    body = json.load(resp)
+    print(resp.status, len(body) if isinstance(body, list) else "obj",
+          "next" if "rel=\"next\"" in (resp.headers.get("Link") or "") else "-")
+except ue.HTTPError as e:
+    print(e.code)' "$1" "$GH_TOKEN_FAKE"
+}
+is "$(peer_get "$API/repos/$GH_REPO/releases/tags/$TAG")" 404 \
+  "peer: get-by-tag does not show the draft"
+is "$(peer_get "$API/repos/$GH_REPO/releases")" "200 30 next" \
+  "peer: 30 releases per page by default, with a Link to the next"
+
 unlike "$(gh_all_out)" "$GH_TOKEN_FAKE" "the token never appears in vrun's output"
 unlike "$(cat "$T/gh.jsonl")" "$GH_TOKEN_FAKE" "nor in what vrun sent besides the Authorization header"
 done_testing
