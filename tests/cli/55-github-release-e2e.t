@@ -33,6 +33,7 @@ cat >vrun.lua <<EOF
 project {
   name = "hello",
   github = "$GH_REPO",
+  changelog = "docs/NOTES.md",
   platforms = { "linux/amd64", "linux/arm64", "darwin/arm64",
                 "windows/amd64" },
   build = "sh ./build.sh \$(GOOS) \$(GOARCH)",
@@ -45,7 +46,7 @@ include "release"
 include "github"
 EOF
 mkdir -p docs
-printf '# Changelog\n\n## [v1.0.0](https://x)\n\n* first\n' >docs/CHANGELOG.md
+printf '# Changelog\n\n## [v1.0.0](https://x)\n\n* first\n' >docs/NOTES.md
 printf 'bin/\n' >.gitignore
 git add . && git commit -qm first && git tag -a v1.0.0 -m v1.0.0
 
@@ -70,7 +71,7 @@ is "$(q "all(a['digest'] == 'sha256:' + __import__('hashlib').sha256(open('$P/bi
 vg github-release-notes github-publish TAG=$TAG
 is "$rc" 0 "notes + publish"
 is "$(q 'rels[0]["draft"], rels[0]["body"]')" "(False, '* first')" \
-  "published with the CHANGELOG notes"
+  "published with the notes of project { changelog = }"
 unlike "$(gh_all_out)" "$GH_TOKEN_FAKE" "the token never appears"
 is "$(q 's["violations"]')" "[]" "the peer saw no contract violation"
 done_testing
