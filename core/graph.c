@@ -29,12 +29,10 @@ struct vrun_graph *vrun_graph_new(void)
   return g;
 }
 
+/* Lists are one block: the pointers, then the strings. */
 static void free_strv(char **v, size_t n)
 {
-  size_t i;
-
-  for(i = 0; i < n; i++)
-    free(v[i]);
+  (void)n;
   free(v);
 }
 
@@ -48,6 +46,7 @@ void vrun_task_free(struct vrun_task *t)
   free_strv(t->deps, t->ndeps);
   free_strv(t->needs, t->nneeds);
   free_strv(t->modules, t->nmodules);
+  free(t->dept);
   free(t);
 }
 
@@ -182,12 +181,20 @@ int vrun_graph_check(struct vrun_graph *g, char **goals, size_t ngoals,
         sp--;
         continue;
       }
+      if(!f->t->dept && f->t->ndeps) {
+        f->t->dept = calloc(f->t->ndeps, sizeof(*f->t->dept));
+        if(!f->t->dept)
+          goto oom;
+      }
       {
-        const char *dn = f->t->deps[f->next++];
+        size_t di = f->next++;
+        const char *dn = f->t->deps[di];
         d = vrun_graph_find(g, dn);
+        f->t->dept[di] = d;
         if(!d) {
           if(unknown && unknown(ud, dn)) {
             d = vrun_graph_find(g, dn);  /* the callback may add it */
+            f->t->dept[di] = d;
             if(!d || d->color)
               continue;
             /* a newly added task may exceed the out[] we sized */

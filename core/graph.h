@@ -12,7 +12,8 @@ struct vrun_task {
   int is_file;       /* file "path" {...}: make's timestamp rule */
   int is_make;       /* defined only by the directory's Makefile */
   char *desc;
-  char **deps;
+  char **deps;       /* lists are one malloc'd block each: the pointers,
+                        then the strings (free(deps) frees all) */
   size_t ndeps;
   char **needs;      /* variables that must be set */
   size_t nneeds;
@@ -23,6 +24,9 @@ struct vrun_task {
   size_t order;      /* definition order */
   int color;         /* scratch for the checks */
   size_t stackpos;
+  struct vrun_task **dept;  /* deps resolved by the last check (NULL:
+                               a plain file), so running needs no lookup */
+  void *inst0;       /* the scheduler's instance without overlay */
 };
 
 struct vrun_graph {

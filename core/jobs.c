@@ -106,6 +106,18 @@ struct vrun_jobs {
   struct inst *current;
   int sigpipe[2];
   struct sigaction old_int, old_term, old_chld;
+  /* finished coroutines, reused: creating one per task costs more than
+  ** running most task bodies */
+  /* -n at -j1: output gathered and written in big blocks, as make's
+  ** stdio does; nothing waits long under -n, and pump() flushes before
+  ** any wait */
+  int batching;
+  struct obuf batch;
+  struct pooled {
+    lua_State *co;
+    int ref;
+  } *pool;
+  size_t npool, cappool;
 };
 
 static struct vrun_jobs *J;
@@ -228,6 +240,24 @@ static void obuf_flush(struct obuf *o)
 static void sink(void *ud, int fd, const char *buf, size_t len)
 {
   obuf_add(&((struct inst *)ud)->out, fd, buf, len);
+}
+
+static void batch_sink(void *ud, int fd, const char *buf, size_t len)
+{
+  struct vrun_jobs *j = ud;
+
+  obuf_add(&j->batch, fd, buf, len);
+  if(j->batch.len >= 65536)
+    obuf_flush(&j->batch);
+}
+
+/* The sink when no task is being resumed. */
+static void base_sink(struct vrun_jobs *j)
+{
+  if(j->batching)
+    vrun_log_set_sink(batch_sink, j);
+  else
+    vrun_log_set_sink(NULL, NULL);
 }
 
 /* Output of a child: captured, kept with its task, or written by line. */
@@ -499,6 +529,8 @@ static void pump(struct vrun_jobs *j)
     }
   }
   flush_partial(j);
+  if(j->batch.len)
+    obuf_flush(&j->batch);
   if(poll(pfd, np, -1) > 0) {
     for(i = 1; i < np; i++) {
       if(!pfd[i].revents)
@@ -616,7 +648,15 @@ static void finish(struct vrun_jobs *j, struct inst *x, int state)
 
   x->state = state;
   if(x->coref != LUA_NOREF) {
-    luaL_unref(j->L, LUA_REGISTRYINDEX, x->coref);
+    if(state == I_DONE && lua_status(x->co) == LUA_OK &&
+       lua_gettop(x->co) == 0 &&
+       !grow((void **)&j->pool, &j->cappool, j->npool + 1,
+             sizeof(*j->pool))) {
+      j->pool[j->npool].co = x->co;
+      j->pool[j->npool++].ref = x->coref;
+    }
+    else
+      luaL_unref(j->L, LUA_REGISTRYINDEX, x->coref);
     x->coref = LUA_NOREF;
     x->co = NULL;
   }
@@ -656,22 +696,28 @@ static char *inst_key(const struct vrun_task *t, const struct vrun_overlay *ov)
 static struct inst *inst_find(struct vrun_jobs *j, struct vrun_task *t,
                               const struct vrun_overlay *ov, int create)
 {
-  char *k = inst_key(t, ov);
+  char *k;
   struct inst *x;
 
-  if(!k)
-    return NULL;
-  x = vrun_strmap_get(&j->insts, k);
-  if(x || !create) {
-    free(k);
-    return x;
+  if(!ov && (t->inst0 || !create))
+    return t->inst0;  /* the common case needs no key */
+  k = NULL;
+  if(ov) {
+    k = inst_key(t, ov);
+    if(!k)
+      return NULL;
+    x = vrun_strmap_get(&j->insts, k);
+    if(x || !create) {
+      free(k);
+      return x;
+    }
   }
   x = calloc(1, sizeof(*x));
   if(x && t->ndeps)
     x->deps = calloc(t->ndeps, sizeof(*x->deps));
   if(!x || (t->ndeps && !x->deps) ||
      grow((void **)&j->all, &j->capall, j->nall + 1, sizeof(*j->all)) ||
-     vrun_strmap_put(&j->insts, k, x, NULL)) {
+     (k && vrun_strmap_put(&j->insts, k, x, NULL))) {
     if(x)
       free(x->deps);
     free(x);
@@ -679,6 +725,8 @@ static struct inst *inst_find(struct vrun_jobs *j, struct vrun_task *t,
     return NULL;
   }
   free(k);
+  if(!ov)
+    t->inst0 = x;
   x->t = t;
   x->ov = ov;
   x->coref = LUA_NOREF;
@@ -733,7 +781,8 @@ static struct inst *instantiate(struct vrun_jobs *j, struct vrun_task *t,
       }
       continue;
     }
-    dt = vrun_graph_find(j->run->graph, x->t->deps[f->next]);
+    dt = x->t->dept ? x->t->dept[f->next] :
+         vrun_graph_find(j->run->graph, x->t->deps[f->next]);
     if(!dt) {
       f->next++;
       continue;  /* a plain file */
@@ -904,7 +953,7 @@ static void resume(struct vrun_jobs *j, struct inst *x, int nargs)
   if(j->buffered)
     vrun_log_set_sink(sink, x);
   st = lua_resume(x->co, j->L, nargs, &nres);
-  vrun_log_set_sink(NULL, NULL);
+  base_sink(j);
   set_current(j, NULL);
   if(st == LUA_YIELD) {
     lua_pop(x->co, nres);
@@ -919,6 +968,7 @@ static void resume(struct vrun_jobs *j, struct inst *x, int nargs)
     task_failed(j, x);
     return;
   }
+  lua_pop(x->co, nres);
   task_done(j, x);
 }
 
@@ -1027,8 +1077,15 @@ static void step(struct vrun_jobs *j, struct inst *x)
     finish(j, x, I_DONE);
     return;
   }
-  x->co = lua_newthread(j->L);
-  x->coref = luaL_ref(j->L, LUA_REGISTRYINDEX);
+  if(j->npool) {
+    j->npool--;
+    x->co = j->pool[j->npool].co;
+    x->coref = j->pool[j->npool].ref;
+  }
+  else {
+    x->co = lua_newthread(j->L);
+    x->coref = luaL_ref(j->L, LUA_REGISTRYINDEX);
+  }
   x->started = 1;
   x->state = I_ACTIVE;
   if(t->is_file && !j->ctx->dry_run)
@@ -1086,7 +1143,7 @@ static char *expand_or_raise(lua_State *L, const char *s)
   if(x) {
     a.target = x->t->name;
     a.first_dep = x->t->ndeps ? x->t->deps[0] : "";
-    a.all_deps = all_deps(x);
+    a.all_deps = strstr(s, "$^") ? all_deps(x) : "";
     ap = &a;
   }
   rc = vrun_expand(s, lookup_var, J->ctx, ap, &out, bad, sizeof(bad));
@@ -1486,6 +1543,9 @@ void vrun_jobs_free(struct vrun_jobs *j)
   free(j->all);
   free(j->heap);
   free(j->failed);
+  free(j->batch.p);
+  free(j->batch.segs);
+  free(j->pool);
   vrun_strmap_free(&j->insts, NULL);
   for(i = 0; i < j->novs; i++)
     vrun_overlay_free(j->ovs[i]);
@@ -1512,6 +1572,8 @@ int vrun_jobs_run(struct vrun_jobs *j)
   size_t i;
   int interrupted;
 
+  j->batching = j->ctx->dry_run && !j->buffered;
+  base_sink(j);
   for(;;) {
     while(!j->stop && !j->ctx->interrupted && j->nheap &&
           j->running < j->ctx->jobs)
@@ -1522,6 +1584,10 @@ int vrun_jobs_run(struct vrun_jobs *j)
     if(j->running)
       pump(j);
   }
+  j->batching = 0;
+  base_sink(j);
+  if(j->batch.len)
+    obuf_flush(&j->batch);
   interrupted = j->ctx->interrupted != 0;
   for(i = 0; i < j->nall; i++) {
     struct inst *x = j->all[i];

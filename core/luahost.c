@@ -62,118 +62,195 @@ static int l_fatal_tostring(lua_State *L)
 
 /* {====== task and file ====== */
 
-/* A string or a list of strings at idx, copied into *out. */
-static void strlist(lua_State *L, int idx, const char *task,
-                    const char *field, char ***out, size_t *n)
+/* Check that idx holds a string or a list of strings (raises if not);
+** returns how many. Nothing is allocated yet, so raising leaks nothing. */
+static size_t check_list(lua_State *L, int idx, const char *task,
+                         const char *field)
 {
   size_t i, len;
 
-  if(lua_type(L, idx) == LUA_TSTRING) {
-    *out = calloc(1, sizeof(**out));
-    if(!*out)
-      luaL_error(L, "out of memory");
-    **out = strdup(lua_tostring(L, idx));
-    if(!**out)
-      luaL_error(L, "out of memory");
-    *n = 1;
-    return;
-  }
+  if(lua_type(L, idx) == LUA_TSTRING)
+    return 1;
   if(lua_type(L, idx) != LUA_TTABLE)
     luaL_error(L, "task '%s': %s must be a string or a list of strings",
                task, field);
-  len = (size_t)luaL_len(L, idx);
-  *out = calloc(len + 1, sizeof(**out));
-  if(!*out)
-    luaL_error(L, "out of memory");
-  for(i = 0; i < len; i++) {
-    if(lua_rawgeti(L, idx, (lua_Integer)i + 1) != LUA_TSTRING)
+  len = (size_t)lua_rawlen(L, idx);
+  for(i = 1; i <= len; i++) {
+    if(lua_rawgeti(L, idx, (lua_Integer)i) != LUA_TSTRING)
       luaL_error(L, "task '%s': %s[%d] is not a string", task, field,
-                 (int)i + 1);
-    (*out)[i] = strdup(lua_tostring(L, -1));
+                 (int)i);
     lua_pop(L, 1);
-    if(!(*out)[i])
-      luaL_error(L, "out of memory");
-    *n = i + 1;
   }
+  return len;
 }
 
-/* Free a half-built task if a field raises: it sits in a userdata. */
-static int l_taskbox_gc(lua_State *L)
+/* Copy a checked list into one malloc'd block (the pointers, then the
+** bytes), NULL-terminated; NULL when out of memory. Never raises. */
+static char **copy_list(lua_State *L, int idx, size_t n)
 {
-  struct vrun_task **box = lua_touserdata(L, 1);
+  size_t i, l, bytes = (n + 1) * sizeof(char *);
+  const char *str;
+  char **v, *p;
+  int one = lua_type(L, idx) == LUA_TSTRING;
 
-  vrun_task_free(*box);
-  *box = NULL;
-  return 0;
+  for(i = 0; i < n; i++) {
+    if(!one)
+      lua_rawgeti(L, idx, (lua_Integer)i + 1);
+    lua_tolstring(L, one ? idx : -1, &l);
+    bytes += l + 1;
+    if(!one)
+      lua_pop(L, 1);
+  }
+  v = malloc(bytes);
+  if(!v)
+    return NULL;
+  p = (char *)(v + n + 1);
+  for(i = 0; i < n; i++) {
+    if(!one)
+      lua_rawgeti(L, idx, (lua_Integer)i + 1);
+    str = lua_tolstring(L, one ? idx : -1, &l);
+    memcpy(p, str, l + 1);
+    v[i] = p;
+    p += l + 1;
+    if(!one)
+      lua_pop(L, 1);
+  }
+  v[n] = NULL;
+  return v;
 }
 
+/* "file:line" without printf: this runs once per task. */
+static char *where_of(lua_State *L)
+{
+  lua_Debug ar;
+  char num[24], *w;
+  size_t sl, nl = 0;
+  int line;
+
+  if(!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sl", &ar) ||
+     ar.currentline <= 0)
+    return strdup("?");
+  line = ar.currentline;
+  do {
+    num[sizeof(num) - 1 - nl++] = (char)('0' + line % 10);
+    line /= 10;
+  } while(line && nl < sizeof(num) - 1);
+  sl = strlen(ar.short_src);
+  w = malloc(sl + nl + 2);
+  if(!w)
+    return NULL;
+  memcpy(w, ar.short_src, sl);
+  w[sl] = ':';
+  memcpy(w + sl + 1, num + sizeof(num) - nl, nl);
+  w[sl + 1 + nl] = '\0';
+  return w;
+}
+
+enum { F_DESC = 1, F_DEPS, F_NEEDS, F_MODULES, F_RUN, F_N };
+
+/*
+** Define a task from the spec at index spec (a table or a function).
+** First everything is checked (raising is free then), then copied into C
+** memory with no call that can raise before the graph owns it.
+*/
 static void add_task(lua_State *L, const char *name, int spec, int is_file)
 {
+  static const char *const fields[F_N] = {
+    NULL, "desc", "deps", "needs", "modules", "run"
+  };
   struct vrun_run *run = vrun_lua_run(L);
-  struct vrun_task **box, *t, *old;
-  lua_Debug ar;
-  char where[PATH_MAX + 32];
-  int err;
+  struct vrun_task *t, *old;
+  size_t cnt[F_N] = { 0 };
+  int slot[F_N] = { 0 };
+  int err, i, ref = LUA_NOREF, top = lua_gettop(L);
+  char *where;
 
-  box = lua_newuserdatauv(L, sizeof(*box), 0);
-  *box = NULL;
-  luaL_setmetatable(L, "vrun.taskbox");
-  t = *box = vrun_task_new(name);
-  if(!t)
-    luaL_error(L, "out of memory");
-  t->is_file = is_file;
-  if(lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) &&
-     ar.currentline > 0)
-    snprintf(where, sizeof(where), "%s:%d", ar.short_src, ar.currentline);
-  else
-    snprintf(where, sizeof(where), "?");
-  t->where = strdup(where);
-  if(lua_type(L, spec) == LUA_TFUNCTION) {
-    lua_pushvalue(L, spec);
-    t->run_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  }
-  else if(lua_type(L, spec) == LUA_TTABLE) {
+  if(lua_type(L, spec) == LUA_TTABLE) {
     lua_pushnil(L);
     while(lua_next(L, spec)) {
       const char *k = lua_type(L, -2) == LUA_TSTRING ?
-                      lua_tostring(L, -2) : "";
-      int v = lua_gettop(L);
-      if(strcmp(k, "desc") == 0) {
-        if(lua_type(L, v) != LUA_TSTRING)
-          luaL_error(L, "task '%s': desc must be a string", name);
-        t->desc = strdup(lua_tostring(L, v));
+                      lua_tostring(L, -2) : "?";
+      for(i = 1; i < F_N; i++) {
+        if(strcmp(k, fields[i]) == 0)
+          break;
       }
-      else if(strcmp(k, "deps") == 0)
-        strlist(L, v, name, "deps", &t->deps, &t->ndeps);
-      else if(strcmp(k, "needs") == 0)
-        strlist(L, v, name, "needs", &t->needs, &t->nneeds);
-      else if(strcmp(k, "modules") == 0)
-        strlist(L, v, name, "modules", &t->modules, &t->nmodules);
-      else if(strcmp(k, "run") == 0) {
-        if(lua_type(L, v) != LUA_TFUNCTION)
-          luaL_error(L, "task '%s': run must be a function", name);
-        lua_pushvalue(L, v);
-        t->run_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-      }
-      else
+      if(i == F_DESC && lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "task '%s': desc must be a string", name);
+      else if(i == F_RUN && lua_type(L, -1) != LUA_TFUNCTION)
+        luaL_error(L, "task '%s': run must be a function", name);
+      else if(i >= F_DEPS && i <= F_MODULES)
+        cnt[i] = check_list(L, lua_gettop(L), name, fields[i]);
+      else if(i == F_N) {
+        char *w = where_of(L);
         vrun_log(VRUN_LOG_WARN, "%s: task '%s': unknown field '%s'",
-                 where, name, lua_type(L, -2) == LUA_TSTRING ? k : "?");
+                 w ? w : "?", name, k);
+        free(w);
+      }
+      if(i < F_N) {
+        /* keep the value on the stack, below the iteration key */
+        lua_pushvalue(L, -1);
+        lua_insert(L, -3);
+        slot[i] = lua_gettop(L) - 2;
+      }
       lua_pop(L, 1);
     }
   }
+  else if(lua_type(L, spec) == LUA_TFUNCTION)
+    slot[F_RUN] = spec;
   else if(!lua_isnoneornil(L, spec))
     luaL_error(L, "task '%s': expected a table or a function", name);
-  *box = NULL;  /* the graph owns it now */
+  if(slot[F_RUN]) {
+    lua_pushvalue(L, slot[F_RUN]);
+    ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  /* from here on, nothing raises until the task is in the graph */
+  where = where_of(L);
+  t = vrun_task_new(name);
+  if(!t || !where)
+    goto oom;
+  t->where = where;
+  where = NULL;
+  t->is_file = is_file;
+  t->run_ref = ref;
+  if(slot[F_DESC]) {
+    t->desc = strdup(lua_tostring(L, slot[F_DESC]));
+    if(!t->desc)
+      goto oom;
+  }
+#define COPY(f, field, n) do {                                          \
+    if(slot[f]) {                                                       \
+      t->field = copy_list(L, slot[f], cnt[f]);                         \
+      t->n = cnt[f];                                                    \
+      if(!t->field)                                                     \
+        goto oom;                                                       \
+    }                                                                   \
+  } while(0)
+  COPY(F_DEPS, deps, ndeps);
+  COPY(F_NEEDS, needs, nneeds);
+  COPY(F_MODULES, modules, nmodules);
+#undef COPY
   old = vrun_graph_add(run->graph, t, &err);
+  t = NULL;
   if(err)
-    luaL_error(L, "out of memory");
+    goto oom;
+  lua_settop(L, top);
   if(old) {
     if(run->ctx->verbose)
-      vrun_log(VRUN_LOG_WARN, "%s: overriding task '%s' (from %s)", where,
-               name, old->where ? old->where : "?");
+      vrun_log(VRUN_LOG_WARN, "%s: overriding task '%s' (from %s)",
+               vrun_graph_find(run->graph, name)->where, name,
+               old->where ? old->where : "?");
     luaL_unref(L, LUA_REGISTRYINDEX, old->run_ref);
     vrun_task_free(old);
   }
+  return;
+oom:
+  free(where);
+  if(t) {
+    t->run_ref = LUA_NOREF;
+    vrun_task_free(t);
+  }
+  luaL_unref(L, LUA_REGISTRYINDEX, ref);
+  luaL_error(L, "out of memory");
 }
 
 static int l_task_spec(lua_State *L)
@@ -388,12 +465,150 @@ static int l_print(lua_State *L)
 }
 /* }====== */
 
+/* {====== the Lua allocator ======
+** Task files make many small objects (a closure, a table and strings per
+** task); malloc's bookkeeping was a quarter of a 10,000-task run. Blocks
+** up to POOL_MAX bytes come from size-class free lists carved out of big
+** chunks; Lua tells the size on free, so blocks need no header. Under
+** AddressSanitizer plain malloc is kept, so it still sees Lua's heap. */
+#if defined(__SANITIZE_ADDRESS__)
+#define VRUN_LUA_POOL 0
+#else
+#define VRUN_LUA_POOL 1
+#endif
+#define POOL_GRAIN 16
+#define POOL_MAX 256
+#define POOL_CHUNK (256 * 1024)
+
+static struct {
+  void *free[POOL_MAX / POOL_GRAIN];
+  char *cur;
+  size_t left;
+  void **chunks;
+  size_t nchunks, capchunks;
+} pool;
+
+static size_t pool_class(size_t n)
+{
+  return (n + POOL_GRAIN - 1) / POOL_GRAIN - 1;
+}
+
+static void *pool_get(size_t n)
+{
+  size_t c = pool_class(n), sz = (c + 1) * POOL_GRAIN;
+  void *b = pool.free[c];
+
+  if(b) {
+    pool.free[c] = *(void **)b;
+    return b;
+  }
+  if(pool.left < sz) {
+    char *chunk;
+    if(pool.nchunks == pool.capchunks) {
+      size_t ncap = pool.capchunks ? pool.capchunks * 2 : 16;
+      void **nc = realloc(pool.chunks, ncap * sizeof(*nc));
+      if(!nc)
+        return NULL;
+      pool.chunks = nc;
+      pool.capchunks = ncap;
+    }
+    chunk = malloc(POOL_CHUNK);
+    if(!chunk)
+      return NULL;
+    pool.chunks[pool.nchunks++] = chunk;
+    pool.cur = chunk;
+    pool.left = POOL_CHUNK;
+  }
+  b = pool.cur;
+  pool.cur += sz;
+  pool.left -= sz;
+  return b;
+}
+
+static void pool_put(void *b, size_t n)
+{
+  size_t c = pool_class(n);
+
+  *(void **)b = pool.free[c];
+  pool.free[c] = b;
+}
+
+static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+  void *nb;
+
+  (void)ud;
+  if(!ptr)
+    osize = 0;  /* then osize is a type tag, not a size */
+  if(!VRUN_LUA_POOL) {
+    if(!nsize) {
+      free(ptr);
+      return NULL;
+    }
+    return realloc(ptr, nsize);
+  }
+  if(!nsize) {
+    if(ptr && osize <= POOL_MAX)
+      pool_put(ptr, osize);
+    else
+      free(ptr);
+    return NULL;
+  }
+  if(ptr && osize <= POOL_MAX && nsize <= POOL_MAX &&
+     pool_class(osize) == pool_class(nsize))
+    return ptr;
+  if(ptr && osize > POOL_MAX && nsize > POOL_MAX)
+    return realloc(ptr, nsize);
+  nb = nsize <= POOL_MAX ? pool_get(nsize) : malloc(nsize);
+  if(!nb)
+    return nsize <= osize ? ptr : NULL;  /* a shrink must not fail */
+  if(ptr) {
+    memcpy(nb, ptr, osize < nsize ? osize : nsize);
+    if(osize <= POOL_MAX)
+      pool_put(ptr, osize);
+    else
+      free(ptr);
+  }
+  return nb;
+}
+
+static int l_panic(lua_State *L)
+{
+  const char *msg = lua_tostring(L, -1);
+
+  vrun_log(VRUN_LOG_ERROR, "*** unprotected Lua error: %s.  Stop.",
+           msg ? msg : "?");
+  return 0;  /* Lua aborts */
+}
+
+static void l_warn(void *ud, const char *msg, int tocont)
+{
+  (void)ud;
+  (void)msg;
+  (void)tocont;  /* Lua's warnings are off, as in lua.c by default */
+}
+
+void vrun_lua_close(lua_State *L)
+{
+  size_t i;
+
+  if(L)
+    lua_close(L);
+  for(i = 0; i < pool.nchunks; i++)
+    free(pool.chunks[i]);
+  free(pool.chunks);
+  memset(&pool, 0, sizeof(pool));
+}
+/* }====== */
+
 lua_State *vrun_lua_new(struct vrun_run *run)
 {
-  lua_State *L = luaL_newstate();
+  lua_State *L = lua_newstate(l_alloc, NULL);
 
   if(!L)
     return NULL;
+  lua_atpanic(L, l_panic);
+  lua_setwarnf(L, l_warn, NULL);
   lua_pushlightuserdata(L, run);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &RUNKEY);
   return L;
@@ -415,10 +630,6 @@ void vrun_lua_install(lua_State *L, struct vrun_run *run)
   luaL_newmetatable(L, "vrun.fatal");
   lua_pushcfunction(L, l_fatal_tostring);
   lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
-  luaL_newmetatable(L, "vrun.taskbox");
-  lua_pushcfunction(L, l_taskbox_gc);
-  lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
 
   /* require "vrun.project" finds share_dir/lua/vrun/project.lua */

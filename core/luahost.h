@@ -28,8 +28,11 @@ struct vrun_run {
   const char *makefile;  /* "Makefile" etc. when one exists, else NULL */
 };
 
-/* A bare lua_State that knows its run; NULL when out of memory. */
+/* A bare lua_State that knows its run; NULL when out of memory. Close
+** it with vrun_lua_close (it also frees the allocator's chunks). */
 lua_State *vrun_lua_new(struct vrun_run *run);
+
+void vrun_lua_close(lua_State *L);
 
 /*
 ** Install everything in a state from vrun_lua_new: standard libraries,

@@ -25,6 +25,12 @@
 #include "strmap.h"
 #include "vars.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FREE_AT_EXIT 1
+#else
+#define FREE_AT_EXIT 0
+#endif
+
 /* {====== completions ====== */
 
 static const char bash_completion[] =
@@ -523,9 +529,15 @@ int main(int argc, char **argv)
 oom:
   status = report_line("out of memory", NULL);
 out:
+  /* Lua is closed for its __gc (modules may finish work there); the rest
+  ** is plain memory the process gives back by exiting. Sanitizer builds
+  ** free it all, so a leak still shows. */
+  vrun_lua_close(L);
+  if(!FREE_AT_EXIT) {
+    vrun_cleanup_free();
+    return status;
+  }
   vrun_jobs_free(run.jobs);
-  if(L)
-    lua_close(L);
   vrun_graph_free(run.graph);
   vrun_vars_free(ctx.vars);
   if(run.included) {

@@ -16,11 +16,19 @@ static struct vrun_task *add(struct vrun_graph *g, const char *name,
   struct vrun_task *t = vrun_task_new(name);
   int err;
 
-  t->deps = calloc(3, sizeof(char *));
-  if(d1)
-    t->deps[t->ndeps++] = strdup(d1);
-  if(d2)
-    t->deps[t->ndeps++] = strdup(d2);
+  char *p;
+
+  /* one block, as luahost.c builds lists: pointers, then the bytes */
+  t->deps = calloc(1, 3 * sizeof(char *) + 64);
+  p = (char *)(t->deps + 3);
+  if(d1) {
+    t->deps[t->ndeps++] = p;
+    p += snprintf(p, 32, "%s", d1) + 1;
+  }
+  if(d2) {
+    t->deps[t->ndeps++] = p;
+    snprintf(p, 32, "%s", d2);
+  }
   vrun_task_free(vrun_graph_add(g, t, &err));
   return t;
 }
