@@ -124,11 +124,11 @@ EOF
   t1=$(now)
   tv=$(sub "$t0" "$t1")
   up1=$(blob_uploads "$W/a$run/access.log")
-  # where the time went: building layers vs pushing
-  build=$(sed -n 's/.*layers ready in \([0-9.]*\) s.*/\1/p' "$W/vrun$run.out" |
-          awk '{ s += $1 } END { printf "%.2f", s }')
-  push=$(sed -n 's/.* pushed in \([0-9.]*\) s.*/\1/p' "$W/vrun$run.out" |
-         awk '{ s += $1 } END { printf "%.2f", s }')
+  # where the time went: pushing, and waiting for layers to be built
+  push=$(sed -n 's/.* layers pushed in \([0-9.]*\) s.*/\1/p' \
+         "$W/vrun$run.out" | awk '{ s += $1 } END { printf "%.2f", s }')
+  build=$(sed -n 's/.*, \([0-9.]*\) s of it waiting.*/\1/p' \
+          "$W/vrun$run.out" | awk '{ s += $1 } END { printf "%.2f", s }')
 
   t0=$(now)
   for i in $(seq 1 "$IMAGES"); do
@@ -144,7 +144,8 @@ EOF
   again=$((up2 - up1))
   bytes=$(grep -o '([0-9]* bytes)' "$W/vrun$run.again" |
           tr -dc '0-9\n' | awk '{ s += $1 } END { print s + 0 }')
-  echo "run $run: vrun publish ${tv}s (layers ${build}s, push ${push}s;" \
+  echo "run $run: vrun publish ${tv}s (push ${push}s, ${build}s of it" \
+       "waiting for layers;" \
        "$up1 blob uploads), skopeo copy ${ts}s; re-publish: $again blob" \
        "uploads, $bytes bytes"
   if [ -z "$best_vrun" ] || awk -v a="$tv" -v b="$best_vrun" \

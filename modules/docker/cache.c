@@ -247,6 +247,16 @@ int docker_cache_wait(struct docker_ctx *dc, struct docker_cache_entry *e,
   return rc;
 }
 
+int docker_cache_ready(struct docker_cache_entry *e)
+{
+  int r;
+
+  pthread_mutex_lock(&mu);
+  r = e->state == DONE || e->state == FAILED;
+  pthread_mutex_unlock(&mu);
+  return r;
+}
+
 void docker_cache_clear(const struct vrun_host *h, struct vrun_ctx *vc)
 {
   struct docker_cache_entry *e;

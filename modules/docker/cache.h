@@ -32,6 +32,9 @@ int docker_cache_wait(struct docker_ctx *dc, struct docker_cache_entry *e,
                       const struct docker_layer **layer,
                       struct vrun_err *err);
 
+/* Non-zero when e is built (or failed): waiting on it returns at once. */
+int docker_cache_ready(struct docker_cache_entry *e);
+
 /* Stop the workers (the layer in hand is finished, the queue dropped)
 ** and remove every cached file. h may be NULL. */
 void docker_cache_clear(const struct vrun_host *h, struct vrun_ctx *vc);

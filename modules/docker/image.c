@@ -390,6 +390,7 @@ static char *make_index(const struct plat *plats, size_t n, int oci)
 
 /* {====== publish ====== */
 
+
 static double now_s(void)
 {
   struct timespec ts;
@@ -420,24 +421,43 @@ static int add_blob(struct docker_blob *bl, size_t *n, const char *digest,
   return 1;
 }
 
-static int push_target(struct docker_ctx *dc, struct target *t,
-                       struct plat *plats, size_t np,
-                       const struct docker_layer *ca,
-                       struct docker_session *bs, const char *index,
-                       int oci, struct vrun_err *err)
+/* Push bl[0..n) to every target, then drop what was fetched for it. */
+static int push_blobs(struct docker_ctx *dc, struct target *tg, size_t nt,
+                      struct docker_blob *bl, size_t n,
+                      struct vrun_err *err)
+{
+  size_t i, k;
+  int rc = VRUN_OK;
+
+  for(k = 0; k < nt && !rc; k++)
+    rc = docker_blobs_push(tg[k].s, bl, n, err);
+  for(i = 0; i < n; i++) {
+    if(bl[i].fetched) {
+      unlink(bl[i].fetched);
+      dc->host->cleanup_remove(dc->vc, bl[i].fetched);
+      free(bl[i].fetched);
+      bl[i].fetched = NULL;
+      bl[i].file = NULL;
+    }
+  }
+  return rc;
+}
+
+/* The root image's layers: mounted (or copied) while ours compress. */
+static int push_root_layers(struct docker_ctx *dc, struct target *tg,
+                            size_t nt, struct plat *plats, size_t np,
+                            struct docker_session *bs, struct vrun_err *err)
 {
   struct docker_blob *bl;
-  size_t nb = 0, cap = 2, i, k;
+  size_t nb = 0, cap = 1, i;
   cJSON *l;
   int rc;
 
   for(i = 0; i < np; i++)
-    cap += 2 + (size_t)cJSON_GetArraySize(plats[i].blayers);
+    cap += (size_t)cJSON_GetArraySize(plats[i].blayers);
   bl = calloc(cap, sizeof(*bl));
   if(!bl)
     return VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
-  if(ca && add_blob(bl, &nb, ca->digest, ca->size))
-    bl[nb - 1].file = ca->file;
   for(i = 0; i < np; i++) {
     cJSON_ArrayForEach(l, plats[i].blayers) {
       const cJSON *sz = cJSON_GetObjectItemCaseSensitive(l, "size");
@@ -446,28 +466,78 @@ static int push_target(struct docker_ctx *dc, struct target *t,
                        (uint64_t)sz->valuedouble : 0))
         bl[nb - 1].src = bs;
     }
-    if(add_blob(bl, &nb, plats[i].bin->digest, plats[i].bin->size))
-      bl[nb - 1].file = plats[i].bin->file;
-    if(add_blob(bl, &nb, plats[i].config_digest, strlen(plats[i].config)))
-      bl[nb - 1].data = plats[i].config;
   }
-  rc = docker_blobs_push(t->s, bl, nb, err);
-  for(i = 0; i < nb; i++) {
-    if(bl[i].fetched) {
-      unlink(bl[i].fetched);
-      dc->host->cleanup_remove(dc->vc, bl[i].fetched);
-      free(bl[i].fetched);
+  rc = push_blobs(dc, tg, nt, bl, nb, err);
+  free(bl);
+  return rc;
+}
+
+/*
+** Our layers, each pushed as soon as it is built: while one goes up, the
+** workers compress the next. On VRUN_OK lays[i] is want[i]'s layer.
+*/
+static int push_new_layers(struct docker_ctx *dc, struct target *tg,
+                           size_t nt, struct docker_cache_entry **want,
+                           const struct docker_layer **lays, size_t n,
+                           double *waited, struct vrun_err *err)
+{
+  struct docker_blob *bl = calloc(n + 1, sizeof(*bl));
+  size_t i, nb, done = 0;
+  double t0;
+  int rc = VRUN_OK;
+
+  if(!bl)
+    return VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+  while(done < n && !rc) {
+    /* wait for the next one in order, then take whatever else is ready */
+    t0 = now_s();
+    rc = docker_cache_wait(dc, want[done], &lays[done], err);
+    *waited += now_s() - t0;
+    nb = 0;
+    for(i = done; i < n && !rc; i++) {
+      if(i > done && !docker_cache_ready(want[i]))
+        break;
+      if(i > done)
+        rc = docker_cache_wait(dc, want[i], &lays[i], err);
+      if(!rc && add_blob(bl, &nb, lays[i]->digest, lays[i]->size))
+        bl[nb - 1].file = lays[i]->file;
     }
+    if(!rc)
+      rc = push_blobs(dc, tg, nt, bl, nb, err);
+    done = i;
   }
   free(bl);
-  for(i = 0; i < np && !rc; i++)
-    rc = docker_manifest_put(t->s, plats[i].manifest_digest,
-                             oci ? DOCKER_MT_OCI_MANIFEST :
-                             DOCKER_MT_D_MANIFEST, plats[i].manifest,
-                             strlen(plats[i].manifest), err);
-  for(k = 0; k < t->ntags && !rc; k++)
-    rc = docker_manifest_put(t->s, t->tags[k], oci ? DOCKER_MT_OCI_INDEX :
-                             DOCKER_MT_D_LIST, index, strlen(index), err);
+  return rc;
+}
+
+/* The configs, then each platform's manifest, then the index under
+** every tag: a tag only ever names a complete image. */
+static int push_manifests(struct docker_ctx *dc, struct target *tg,
+                          size_t nt, struct plat *plats, size_t np,
+                          const char *index, int oci, struct vrun_err *err)
+{
+  struct docker_blob *bl = calloc(np + 1, sizeof(*bl));
+  size_t nb = 0, i, k, j;
+  int rc;
+
+  if(!bl)
+    return VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
+  for(i = 0; i < np; i++)
+    if(add_blob(bl, &nb, plats[i].config_digest, strlen(plats[i].config)))
+      bl[nb - 1].data = plats[i].config;
+  rc = push_blobs(dc, tg, nt, bl, nb, err);
+  free(bl);
+  for(k = 0; k < nt && !rc; k++) {
+    for(i = 0; i < np && !rc; i++)
+      rc = docker_manifest_put(tg[k].s, plats[i].manifest_digest,
+                               oci ? DOCKER_MT_OCI_MANIFEST :
+                               DOCKER_MT_D_MANIFEST, plats[i].manifest,
+                               strlen(plats[i].manifest), err);
+    for(j = 0; j < tg[k].ntags && !rc; j++)
+      rc = docker_manifest_put(tg[k].s, tg[k].tags[j],
+                               oci ? DOCKER_MT_OCI_INDEX : DOCKER_MT_D_LIST,
+                               index, strlen(index), err);
+  }
   return rc;
 }
 
@@ -481,12 +551,12 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
   struct docker_cache_entry **want = NULL;
   struct docker_layer_file *lf = NULL;
   struct docker_session *bs = NULL;
-  const struct docker_layer *ca = NULL, *lay;
+  const struct docker_layer *ca = NULL, **lays = NULL;
   size_t i, k, nt = 0, nj = 0;
   int rc = VRUN_OK, oci = 1, has_base;
   char created[32], *index = NULL;
   time_t ep = (time_t)sp->epoch;
-  double t0;
+  double t0, waited = 0;
   struct tm tm;
 
   digest[0] = 0;
@@ -496,8 +566,9 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
   tg = calloc(sp->n_refs, sizeof(*tg));
   plats = calloc(sp->n_plats, sizeof(*plats));
   want = calloc(sp->n_plats + 1, sizeof(*want));
+  lays = calloc(sp->n_plats + 1, sizeof(*lays));
   lf = calloc(sp->n_plats + 1, sizeof(*lf));
-  if(!refs || !tg || !plats || !want || !lf) {
+  if(!refs || !tg || !plats || !want || !lays || !lf) {
     rc = VRUN_SET_ERR(err, VRUN_ENOMEM, "out of memory");
     goto out;
   }
@@ -563,20 +634,18 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
   if(rc)
     goto out;
 
-  /* the layers: waited for in order (the workers may still be busy with
-  ** an image asked for earlier) */
   t0 = now_s();
-  for(i = 0; i < nj && !rc; i++) {
-    rc = docker_cache_wait(dc, want[i], &lay, err);
-    if(i < sp->n_plats)
-      plats[i].bin = lay;
-    else
-      ca = lay;
-  }
+  if(has_base)
+    rc = push_root_layers(dc, tg, nt, plats, sp->n_plats, bs, err);
+  if(!rc)
+    rc = push_new_layers(dc, tg, nt, want, lays, nj, &waited, err);
   if(rc)
     goto out;
-  h->log(dc->vc, VRUN_LOG_VERBOSE, "docker: %zu layers ready in %.2f s",
-         nj, now_s() - t0);
+  for(i = 0; i < sp->n_plats; i++)
+    plats[i].bin = lays[i];
+  if(nj > sp->n_plats)
+    ca = lays[sp->n_plats];
+
   gmtime_r(&ep, &tm);
   strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
   for(i = 0; i < sp->n_plats && !rc; i++) {
@@ -599,17 +668,18 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
     else
       docker_digest_of(index, strlen(index), digest);
   }
-  for(k = 0; k < nt && !rc; k++) {
-    t0 = now_s();
-    rc = push_target(dc, &tg[k], plats, sp->n_plats, ca, bs, index, oci,
-                     err);
-    h->log(dc->vc, VRUN_LOG_VERBOSE, "docker: %s/%s pushed in %.2f s",
-           tg[k].s->registry, tg[k].s->repo, now_s() - t0);
-    for(i = 0; i < tg[k].ntags && !rc; i++)
+  if(!rc)
+    rc = push_manifests(dc, tg, nt, plats, sp->n_plats, index, oci, err);
+  if(rc)
+    goto out;
+  h->log(dc->vc, VRUN_LOG_VERBOSE, "docker: %s: %zu layers pushed in "
+         "%.2f s, %.2f s of it waiting for them to be built", sp->refs[0],
+         nj, now_s() - t0, waited);
+  for(k = 0; k < nt; k++)
+    for(i = 0; i < tg[k].ntags; i++)
       h->log(dc->vc, VRUN_LOG_INFO, "docker: pushed %s/%s:%s (%zu "
              "platforms) %s", tg[k].s->registry, tg[k].s->repo,
              tg[k].tags[i], sp->n_plats, digest);
-  }
 out:
   for(i = 0; plats && i < sp->n_plats; i++) {
     free(plats[i].bconfig);
@@ -630,6 +700,7 @@ out:
   free(tg);
   free(plats);
   free(want);
+  free(lays);
   free(lf);
   if(rc)
     digest[0] = 0;
