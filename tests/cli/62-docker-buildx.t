@@ -112,6 +112,16 @@ vr publish-latest TAG=1.150
 is "$rc" 2 "publish-latest with a TAG that is not a release version fails"
 like "$err" "TAG=1.150 is not a release version" "... saying so"
 
+# a build that leaves a binary out stops before anything is pushed
+sed -i 's/for img in victoria-metrics vmagent vminsert/for img in victoria-metrics vminsert/' mkbin.sh
+: >"$T/docker.log"
+vr publish PKG_TAG=v1.150.0
+is "$rc" 2 "a missing binary fails the publish"
+like "$err" "the build did not make bin/vmagent-linux-amd64-prod, bin/vmagent-linux-arm-prod," \
+  "... naming the missing files"
+is "$(cat "$T/docker.log")" "" "... before any docker command"
+sed -i 's/for img in victoria-metrics vminsert/for img in victoria-metrics vmagent vminsert/' mkbin.sh
+
 # backend auto: buildx when an engine answers, else the daemonless one
 sed -i 's/backend = "buildx"/backend = "auto"/' vrun.lua
 : >"$T/docker.log"
