@@ -105,4 +105,24 @@ like "$err" "^vrun: \*\*\* module 'no_such_module_x'.*\.  Stop\.$" "before anyth
 is "$out" "" "nothing ran"
 vr -n mod
 is "$rc" 2 "modules are checked under -n too"
+
+# -M: modules declared by tasks load from the given folder, before
+# anything runs; --list loads none
+cat > mods.lua <<'LUA'
+task "good" { modules = { "good" }, run = function()
+  log("good is a " .. type(require "good"))
+end }
+task "broken" { modules = { "bad_abi" }, run = function() end }
+LUA
+vr -f mods.lua good
+is "$rc" 2 "without -M the test module is not found"
+vr -f mods.lua -M "$B/tests/modules" good
+is "$out" "good is a table" "-M DIR finds it"
+vr -f mods.lua --module-path=/nowhere -M "$B/tests/modules" good
+is "$rc" 0 "-M is repeatable"
+vr -f mods.lua -M "$B/tests/modules" --list
+is "$rc" 0 "--list loads no module (bad_abi is not refused)"
+vr -f mods.lua -M "$B/tests/modules" broken
+is "$rc" 2 "a refused module stops the run"
+like "$err" "^vrun: \*\*\* .*bad_abi.*\.  Stop\.$" "with the loader's message, make-style"
 done_testing
