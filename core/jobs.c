@@ -80,6 +80,7 @@ struct inst {
   struct obuf out;
   char *alldeps;          /* $^ */
   size_t heappos;
+  unsigned visit;         /* stamp for reaches() */
 };
 
 struct vrun_jobs {
@@ -1320,6 +1321,56 @@ static int invoke_k(lua_State *L, int status, lua_KContext kctx)
   return 0;
 }
 
+/* Does d (or what it depends on) need x? Then invoking d from x would
+** wait forever. Writes the path "d -> ... -> x" into buf. */
+static int reaches(struct vrun_jobs *j, struct inst *d, struct inst *x,
+                   char *buf, size_t len)
+{
+  static unsigned stamp;
+  struct frame {
+    struct inst *i;
+    size_t next;
+  } *stack = NULL;
+  size_t sp = 0, cap = 0, k, o = 0;
+  int found = 0;
+
+  (void)j;
+  stamp++;
+  if(grow((void **)&stack, &cap, 1, sizeof(*stack)))
+    return 0;
+  stack[sp].i = d;
+  stack[sp++].next = 0;
+  d->visit = stamp;
+  while(sp && !found) {
+    struct frame *f = &stack[sp - 1];
+    struct inst *n;
+    if(f->i == x) {
+      found = 1;
+      break;
+    }
+    if(f->next == f->i->t->ndeps) {
+      sp--;
+      continue;
+    }
+    n = f->i->deps[f->next++];
+    if(!n || n->visit == stamp)
+      continue;
+    n->visit = stamp;
+    if(grow((void **)&stack, &cap, sp + 1, sizeof(*stack)))
+      break;
+    stack[sp].i = n;
+    stack[sp++].next = 0;
+  }
+  if(found) {
+    buf[0] = '\0';
+    for(k = 0; k < sp && o < len; k++)
+      o += (size_t)snprintf(buf + o, len - o, "%s%s", k ? " -> " : "",
+                            stack[k].i->t->name);
+  }
+  free(stack);
+  return found;
+}
+
 static const struct vrun_overlay *intern(struct vrun_jobs *j,
                                          struct vrun_overlay *ov)
 {
@@ -1404,6 +1455,12 @@ static int l_invoke(lua_State *L)
     return luaL_error(L, "invoked target '%s' failed", name);
   if(d == x)
     return luaL_error(L, "'%s' invokes itself", name);
+  {
+    char path[1024];
+    if(reaches(J, d, x, path, sizeof(path)))
+      return luaL_error(L, "Circular dependency: %s -> %s (through invoke)",
+                        x->t->name, path);
+  }
   if(add_waiter(d, x))
     return luaL_error(L, "out of memory");
   x->npending++;

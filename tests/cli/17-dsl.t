@@ -70,6 +70,20 @@ is "$out" "show v1
 show v2
 inv done" "invoke runs each (target, variables) pair once"
 
+vr -j2 inv
+is "$out" "show v1
+show v2
+inv done" "invoke at -j2"
+
+cat > cyc.lua <<'LUA'
+task "cyc" { run = function() invoke("cyc2") end }
+task "cyc2" { deps = { "cyc" } }
+LUA
+vr -f cyc.lua cyc
+is "$rc" 2 "an invoke that needs its invoker fails"
+is "$err" "vrun: *** [cyc] cyc.lua:1: Circular dependency: cyc -> cyc2 -> cyc (through invoke)" \
+  "named as a cycle, not a hang"
+
 vr leak API_TOKEN=ghp_FAKE0123456789
 is "$out" "echo token=***
 token=***
