@@ -20,6 +20,10 @@ legacy V=2" "the make command is echoed"
 vr -n -s legacy V=3
 is "$out" "echo legacy V=3" "-n reaches make"
 
+vr -q legacy
+is "$rc" 1 "-q reaches make (legacy would run)"
+is "$out" "" "and runs nothing"
+
 vr -s both
 is "$out" "from-vrun" "vrun.lua wins over the Makefile"
 
