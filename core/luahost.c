@@ -545,7 +545,8 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
       free(ptr);
       return NULL;
     }
-    return realloc(ptr, nsize);
+    nb = realloc(ptr, nsize);
+    return !nb && ptr && nsize <= osize ? ptr : nb;
   }
   if(!nsize) {
     if(ptr && osize <= POOL_MAX)
@@ -557,8 +558,10 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
   if(ptr && osize <= POOL_MAX && nsize <= POOL_MAX &&
      pool_class(osize) == pool_class(nsize))
     return ptr;
-  if(ptr && osize > POOL_MAX && nsize > POOL_MAX)
-    return realloc(ptr, nsize);
+  if(ptr && osize > POOL_MAX && nsize > POOL_MAX) {
+    nb = realloc(ptr, nsize);
+    return !nb && nsize <= osize ? ptr : nb;  /* a shrink must not fail */
+  }
   nb = nsize <= POOL_MAX ? pool_get(nsize) : malloc(nsize);
   if(!nb)
     return nsize <= osize ? ptr : NULL;  /* a shrink must not fail */
