@@ -484,12 +484,9 @@ static int l_client_info(lua_State *L)
   return 1;
 }
 
-/* Raise with err's message after freeing what the caller passes. */
-static int raise_err(lua_State *L, struct vrun_err *err, char *f1,
-                     cJSON *j1)
+/* Raise with err's message; the caller has freed its C resources. */
+static int raise_err(lua_State *L, const struct vrun_err *err)
 {
-  free(f1);
-  cJSON_Delete(j1);
   lua_pushstring(L, err->msg);
   return lua_error(L);
 }
@@ -565,7 +562,7 @@ static int l_check_scopes(lua_State *L)
   if(rc != VRUN_OK || resp.status != 200) {
     github_fail(c, rc, &resp, "checking the token", &err);
     github_resp_free(&resp);
-    return raise_err(L, &err, NULL, NULL);
+    return raise_err(L, &err);
   }
   rc = github_host->http_header(&resp, "x-oauth-scopes", have,
                                 sizeof(have));
@@ -620,7 +617,7 @@ static int l_releases_by_tag(lua_State *L)
   all = github_get_all(c, url, "listing releases", &err);
   free(url);
   if(!all)
-    return raise_err(L, &err, NULL, NULL);
+    return raise_err(L, &err);
   lua_newtable(L);
   cJSON_ArrayForEach(r, all) {
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "tag_name");
@@ -691,12 +688,12 @@ static int l_get_release(lua_State *L)
   if(rc != VRUN_OK || resp.status != 200) {
     github_fail(c, rc, &resp, "reading the release", &err);
     github_resp_free(&resp);
-    return raise_err(L, &err, NULL, NULL);
+    return raise_err(L, &err);
   }
   j = github_parse(&resp, "reading the release", &err);
   github_resp_free(&resp);
   if(!j)
-    return raise_err(L, &err, NULL, NULL);
+    return raise_err(L, &err);
   push_json(L, j, 0);
   cJSON_Delete(j);
   return 1;
@@ -888,7 +885,7 @@ static int l_create_release(lua_State *L)
   free(url);
   free(body);
   if(!j)
-    return raise_err(L, &err, NULL, NULL);
+    return raise_err(L, &err);
   push_json(L, j, 0);
   cJSON_Delete(j);
   return 1;
@@ -935,12 +932,12 @@ static int l_update_release(lua_State *L)
     else
       workflow_fail(c, rc, &resp, what, &err);
     github_resp_free(&resp);
-    return raise_err(L, &err, NULL, NULL);
+    return raise_err(L, &err);
   }
   j = github_parse(&resp, what, &err);
   github_resp_free(&resp);
   if(!j)
-    return raise_err(L, &err, NULL, NULL);
+    return raise_err(L, &err);
   push_json(L, j, 0);
   cJSON_Delete(j);
   return 1;
@@ -980,7 +977,7 @@ static int delete_thing(lua_State *L, const char *fmt, const char *what)
   }
   github_fail(c, rc, &resp, what, &err);
   github_resp_free(&resp);
-  return raise_err(L, &err, NULL, NULL);
+  return raise_err(L, &err);
 }
 
 static int l_delete_release(lua_State *L)
@@ -1016,7 +1013,7 @@ static int l_list_assets(lua_State *L)
   all = github_get_all(c, url, "listing release assets", &err);
   free(url);
   if(!all)
-    return raise_err(L, &err, NULL, NULL);
+    return raise_err(L, &err);
   push_json(L, all, 0);
   cJSON_Delete(all);
   return 1;
@@ -1163,7 +1160,7 @@ static int l_upload_assets(lua_State *L)
   cJSON_Delete(rel);
   files_free(files, n);
   if(rc)
-    return raise_err(L, &err, NULL, NULL);
+    return raise_err(L, &err);
   lua_newtable(L);
   lua_pushinteger(L, st.uploaded);
   lua_setfield(L, -2, "uploaded");

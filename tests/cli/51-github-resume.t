@@ -80,6 +80,9 @@ is "$rc" 0 "the same command again finishes"
 is "$(exact)" True "the release is exact, no duplicate, no starter left"
 
 # -- Ctrl-C mid-upload: vrun stops promptly; the same command finishes -----
+# (from here the peer answers each upload 15 ms late, so that a signal
+# sent after the 5th upload lands while more are on their way)
+ctl '{"upload_delay_ms": 15}'
 fresh
 base=$(grep -c '"uploads"' "$T/gh.jsonl")
 (cd "$P" && exec "$VRUN" github-upload-assets TAG=$TAG GITHUB_UPLOAD_CONCURRENCY=1 \
@@ -106,7 +109,6 @@ is "$(exact)" True "after SIGINT, the release is exact"
 
 # -- 5 trials: random faults at random points (seeded), plus kill -9 ---------
 RANDOM=20261126
-ctl '{"upload_delay_ms": 15}'
 for trial in 1 2 3 4 5; do
   fresh
   runs=0
