@@ -120,7 +120,9 @@ include "docker"
 EOF
   cd "$W/proj$run"
   t0=$(now)
-  "$VRUN" -v publish PKG_TAG=v1.0.0 > "$W/vrun$run.out"
+  # -v for the timing lines; its warnings (the task override) go aside
+  "$VRUN" -v publish PKG_TAG=v1.0.0 > "$W/vrun$run.out" 2> "$W/vrun$run.err" ||
+    { cat "$W/vrun$run.err" >&2; exit 1; }
   t1=$(now)
   tv=$(sub "$t0" "$t1")
   up1=$(blob_uploads "$W/a$run/access.log")
