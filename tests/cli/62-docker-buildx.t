@@ -156,4 +156,28 @@ EOS
 vr -n publish PKG_TAG=v1.150.0
 like "$err" "project: 'docker' must be a table" "project {} checks that docker is a table"
 
+# image names read as Docker reads them
+mkdir "$T/r" && cd "$T/r"
+cat >vrun.lua <<'EOS'
+task "refs" { modules = { "docker" }, run = function()
+  local docker = require "docker"
+  for _, n in ipairs { "alpine:3.20", "victoriametrics/vmagent:v1",
+                       "quay.io/victoriametrics/vmagent:v1-scratch",
+                       "localhost:5000/a/b", "127.0.0.1:5000/x",
+                       "ghcr.io/o/r@sha256:" .. string.rep("a", 64) } do
+    print(table.concat({ docker.ref(n) }, " "))
+  end
+  print(pcall(docker.ref, "Upper/Case:1"))
+end }
+EOS
+vr refs
+is "$out" "docker.io library/alpine 3.20
+docker.io victoriametrics/vmagent v1
+quay.io victoriametrics/vmagent v1-scratch
+localhost:5000 a/b
+127.0.0.1:5000 x
+ghcr.io o/r
+false	docker: invalid image reference 'Upper/Case:1'" \
+  "image references: Docker's defaults, registries, ports, digests"
+
 done_testing
