@@ -21,7 +21,7 @@
 -- Variables (command line > environment > project.docker > default):
 -- DOCKER_REGISTRIES, DOCKER_NAMESPACE, ROOT_IMAGE, CERTS_IMAGE,
 -- DOCKER_BACKEND (auto, buildx or oci), DOCKER (the docker command),
--- EXTRA_DOCKER_TAG_SUFFIX, PKG_TAG, SOURCE_DATE_EPOCH, and
+-- EXTRA_DOCKER_TAG_SUFFIX, RACE (-race), PKG_TAG, SOURCE_DATE_EPOCH, and
 -- DOCKER_USERNAME / DOCKER_PASSWORD for the registries.
 
 local P = require "vrun.project"
@@ -345,7 +345,8 @@ task "publish" {
     local p = P.get()
     local c = config()
     local ptag = pkg_tag()
-    local tag = ptag .. (var.EXTRA_DOCKER_TAG_SUFFIX or "")
+    -- the original's <PKG_TAG><RACE><EXTRA_DOCKER_TAG_SUFFIX>
+    local tag = ptag .. (var.RACE or "") .. (var.EXTRA_DOCKER_TAG_SUFFIX or "")
     local imgs = c.images[variant_of(c, ptag)]
     if not imgs or #imgs == 0 then
       say("publish: no images for variant '%s'", variant_of(c, ptag))

@@ -75,6 +75,11 @@ like "$(calls | sed -n 1p)" "--label org.opencontainers.image.version=v1.150.0-c
   "... tagged PKG_TAG"
 
 : >"$T/docker.log"
+vr publish PKG_TAG=v1.150.0-cluster RACE=-race EXTRA_DOCKER_TAG_SUFFIX=-rc2
+like "$(calls | sed -n 1p)" "--tag docker.io/victoriametrics/vminsert:v1.150.0-cluster-race-rc2 --tag" \
+  "RACE goes between PKG_TAG and EXTRA_DOCKER_TAG_SUFFIX, as in the original"
+
+: >"$T/docker.log"
 vr -n publish PKG_TAG=v1.150.0
 is "$rc" 0 "-n publish exits 0"
 is "$(cat "$T/docker.log")" "" "-n runs no docker command"
