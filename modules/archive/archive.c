@@ -4,6 +4,7 @@
 ** SPDX-License-Identifier: MIT
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -366,28 +367,38 @@ static void *worker(void *ud)
   return NULL;
 }
 
-/* Write a small file atomically, through the host when it can. */
+/* Write a checksum file atomically: temp file, then rename. Not through
+** host->write_file: its fsync would make the kernel flush the archives
+** just written (hundreds of MiB) first, and the archives themselves are
+** not synced either (the original's tar and sha256sum sync nothing). */
 static int write_small(const char *path, const char *data,
                        struct vrun_err *err)
 {
+  static unsigned counter;
   char tmp[PATH_MAX];
-  FILE *f;
+  size_t len = strlen(data);
+  ssize_t w = -1;
+  int fd, rc = VRUN_OK;
 
-  if(host->write_file)
-    return host->write_file(host->ctx, path, data, strlen(data), err);
-  snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
-  f = fopen(tmp, "w");
-  if(!f)
-    return VRUN_SET_ERR(err, VRUN_EIO, "%.400s: %s", tmp, strerror(errno));
-  if(fputs(data, f) < 0 || fclose(f)) {
-    unlink(tmp);
-    return VRUN_SET_ERR(err, VRUN_EIO, "%.400s: write failed", tmp);
+  snprintf(tmp, sizeof(tmp), "%s.tmp-%d-%u", path, (int)getpid(),
+           ++counter);
+  if(host->cleanup_add)
+    host->cleanup_add(host->ctx, tmp);
+  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if(fd >= 0) {
+    w = write(fd, data, len);
+    if(close(fd))
+      w = -1;
   }
-  if(rename(tmp, path)) {
+  if(fd < 0 || w != (ssize_t)len)
+    rc = VRUN_SET_ERR(err, VRUN_EIO, "%.400s: %s", tmp, strerror(errno));
+  else if(rename(tmp, path))
+    rc = VRUN_SET_ERR(err, VRUN_EIO, "%.400s: %s", path, strerror(errno));
+  if(rc)
     unlink(tmp);
-    return VRUN_SET_ERR(err, VRUN_EIO, "%s: %s", path, strerror(errno));
-  }
-  return VRUN_OK;
+  if(host->cleanup_remove)
+    host->cleanup_remove(host->ctx, tmp);
+  return rc;
 }
 
 /* Build every job of b (at most `threads` at once), then checksums.
