@@ -5,6 +5,7 @@
 ** SPDX-License-Identifier: MIT
 */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -590,10 +591,24 @@ int docker_publish(struct docker_ctx *dc, const struct docker_image_spec *sp,
     goto out;
 
   if(h->dry_run(dc->vc)) {
+    struct stat st;
     for(i = 0; i < sp->n_refs; i++)
       h->log(dc->vc, VRUN_LOG_INFO, "docker: push %s (%zu platforms, "
              "on %s)", sp->refs[i], sp->n_plats,
              has_base ? sp->base : "scratch");
+    /* what each platform's layer would hold (the build has not run) */
+    for(i = 0; i < sp->n_plats; i++) {
+      if(stat(sp->binaries[i], &st))
+        h->log(dc->vc, VRUN_LOG_INFO, "docker:   %s: %s (not built yet) "
+               "as %s", sp->platforms[i], sp->binaries[i], sp->dest);
+      else
+        h->log(dc->vc, VRUN_LOG_INFO, "docker:   %s: %s (%jd bytes) as %s",
+               sp->platforms[i], sp->binaries[i], (intmax_t)st.st_size,
+               sp->dest);
+    }
+    if(sp->ca_certs && *sp->ca_certs)
+      h->log(dc->vc, VRUN_LOG_INFO, "docker:   all: %s as "
+             "/etc/ssl/certs/ca-certificates.crt", sp->ca_certs);
     goto out;
   }
 

@@ -19,6 +19,10 @@ like "$out" "docker: push $R/acme/app:v1.2.3 \(5 platforms, on $R/library/alpine
   "-n names the image, platforms and root"
 like "$out" "docker: push $R/acme/appctl:v1.2.3-scratch \(5 platforms, on scratch\)" \
   "-n names the scratch image"
+like "$out" "docker:   linux/arm: bin/appctl-linux-arm-prod \(not built yet\) as /appctl-prod" \
+  "-n names each platform's binary and its place in the image"
+like "$out" "docker:   all: $T/ca.crt as /etc/ssl/certs/ca-certificates.crt" \
+  "-n names the CA bundle of the scratch image"
 is "$(sed -n "$((before + 1)),\$p" "$T/reg.access" | grep -vc '^GET\|^HEAD')" 0 \
   "-n sends no write request"
 is "$(ls bin 2>/dev/null | wc -l)" 0 "-n builds no binary"
