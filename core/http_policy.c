@@ -77,6 +77,21 @@ int vrun_http_header_find(const char *hdrs, size_t hlen, const char *name,
   return -1;
 }
 
+int vrun_http_header(const struct vrun_http_response *resp,
+                     const char *name, char *buf, size_t bufsize)
+{
+  char tmp[1];
+
+  if(!resp || !name)
+    return VRUN_ENOENT;
+  if(!buf || !bufsize) {
+    buf = tmp;  /* presence test only */
+    bufsize = sizeof(tmp);
+  }
+  return vrun_http_header_find(resp->headers, resp->headers_len, name, buf,
+                               bufsize) ? VRUN_ENOENT : VRUN_OK;
+}
+
 /* Retry-After: delta seconds or an HTTP date. -1 when absent or bad. */
 static double retry_after(const char *hdrs, size_t hlen)
 {

@@ -40,5 +40,6 @@ int vrun_svc_init(const struct vrun_svc_core *core, struct vrun_svc *svc,
   svc->sha256_file = vrun_digest_sha256_file;
   svc->sha256 = vrun_digest_sha256;
   svc->hmac = vrun_digest_hmac;
+  svc->http_header = vrun_http_header;
   return VRUN_OK;
 }

@@ -59,6 +59,9 @@ struct vrun_svc {
               const void *data, size_t len,
               unsigned char out[64], unsigned int *outlen,
               struct vrun_err *err);
+  /* Same contract as vrun_host.http_header. */
+  int (*http_header)(const struct vrun_http_response *resp,
+                     const char *name, char *buf, size_t bufsize);
 };
 
 /*
@@ -87,6 +90,8 @@ int vrun_http_perform_many(struct vrun_ctx *ctx,
 int vrun_digest_sha256_file(struct vrun_ctx *ctx, const char *path,
                             unsigned char out[32], struct vrun_err *err);
 int vrun_digest_sha256(const void *data, size_t len, unsigned char out[32]);
+int vrun_http_header(const struct vrun_http_response *resp,
+                     const char *name, char *buf, size_t bufsize);
 int vrun_digest_hmac(const char *algo, const void *key, size_t keylen,
                      const void *data, size_t len,
                      unsigned char out[64], unsigned int *outlen,
