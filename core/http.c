@@ -587,6 +587,8 @@ static int prepare(struct xfer *x, struct vrun_ctx *ctx,
     x->req.idle_timeout_ms = 60000;
   x->max_attempts = x->req.max_attempts > 0 ? x->req.max_attempts :
                     pol->attempts;
+  if(x->req.start_after_ms > 0)
+    x->not_before = now_ns() + (long long)x->req.start_after_ms * 1000000LL;
   if(x->req.body_file) {
     x->body_fd = open(x->req.body_file, O_RDONLY | O_CLOEXEC);
     if(x->body_fd < 0 || fstat(x->body_fd, &sb))

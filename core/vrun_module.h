@@ -129,6 +129,11 @@ struct vrun_http_request {
                                     default 60000 */
   int max_attempts;              /* default VRUN_ATTEMPTS or 5 */
   const char *progress_label;    /* if set, show upload/download progress */
+  /* -- appended; the host ignores what an older module's size omits -- */
+  long start_after_ms;           /* http_perform_many: do not send this
+                                    request before this long after the
+                                    call began (pacing writes, e.g. i*1000
+                                    for one start per second) */
 };
 
 /*

@@ -85,7 +85,7 @@ char *github_urlencode(const char *s)
 
 /* Wait until pace_ms has passed since the last mutating call: GitHub
 ** asks for at least a second between writes (secondary rate limits). */
-static void pace(struct github_client *c)
+void github_pace(struct github_client *c)
 {
   double due, now;
   struct timespec ts;
@@ -138,7 +138,7 @@ int github_call(struct github_client *c, const char *method,
   memset(resp, 0, sizeof(*resp));
   resp->size = sizeof(*resp);
   if(mutating)
-    pace(c);
+    github_pace(c);
   github_host->log(github_host->ctx, VRUN_LOG_VERBOSE, "github: %s %s",
                    method, url);
   rc = github_host->http_perform(github_host->ctx, &req, resp, err);

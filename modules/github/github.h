@@ -47,6 +47,9 @@ struct github_upload_stats {
   uint64_t bytes;
 };
 
+/* Wait until GITHUB_PACE_MS has passed since the last mutating call. */
+void github_pace(struct github_client *c);
+
 /*
 ** Send one API request (body: JSON text or NULL). `mutating` paces the
 ** call after the previous write. `final` is a 0-terminated status list

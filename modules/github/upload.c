@@ -215,6 +215,9 @@ static int send_round(struct github_client *c, const char *base,
     reqs[k].body_file = files[i].path;
     reqs[k].final_statuses = final;
     reqs[k].progress_label = files[i].name;
+    /* Uploads are writes too: one starts per pace interval, while up to
+    ** `concurrency` of them are in flight. */
+    reqs[k].start_after_ms = c->pace_ms * (long)k;
     resps[k].size = sizeof(resps[k]);
     rp[k] = &reqs[k];
     sp[k] = &resps[k];
@@ -224,9 +227,11 @@ static int send_round(struct github_client *c, const char *base,
     k++;
   }
 
+  github_pace(c);
   rc = github_host->http_perform_many(github_host->ctx, rp, sp, m,
                                       c->concurrency > 0 ?
                                       c->concurrency : 4, err);
+  c->last_write = github_now();
   if(rc)
     goto done;
 

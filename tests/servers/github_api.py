@@ -358,7 +358,8 @@ class Handler(BaseHTTPRequestHandler):
         u = urlsplit(self.path)
         self.pre = None
         self.entry = {"server": self.server.kind, "method": self.command,
-                      "path": u.path, "query": u.query}
+                      "path": u.path, "query": u.query,
+                      "t": time.monotonic()}
         self.qs = parse_qs(u.query)
         try:
             if u.path.startswith("/_"):
