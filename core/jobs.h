@@ -1,6 +1,8 @@
 /*
 ** jobs.h: running the graph: one Lua coroutine per task, `sh` children
 ** run up to -j at once, file targets by make's timestamp rule.
+** Implemented by jobs.c (scheduler), child.c (children, signals,
+** output) and shell.c (the DSL), sharing jobs_int.h.
 ** SPDX-License-Identifier: MIT
 */
 #ifndef VRUN_JOBS_H
@@ -39,7 +41,7 @@ int vrun_jobs_run(struct vrun_jobs *j);
 int vrun_jobs_prepare(struct vrun_run *run, lua_State *L, char **goals,
                       size_t ngoals, char **msg);
 
-/* Register sh, capture and invoke in L's globals. */
+/* Register sh, capture, invoke and expand in L's globals (shell.c). */
 void vrun_jobs_open_dsl(lua_State *L);
 
 /* The signal handlers' async-signal-safe cleanup (cleanup.c). */
