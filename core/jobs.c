@@ -671,11 +671,16 @@ int vrun_jobs_run(struct vrun_jobs *j)
   j->batching = j->ctx->dry_run && !j->buffered;
   vrun_out_base_sink(j);
   for(;;) {
-    while(!j->stop && !j->ctx->interrupted && j->nheap &&
-          j->running < j->ctx->jobs)
-      step(j, pop_ready(j));
-    if(!j->running &&
-       (j->stop || j->ctx->interrupted || !j->nheap))
+    while(!j->ctx->interrupted && j->nheap && j->running < j->ctx->jobs) {
+      struct inst *x = pop_ready(j);
+      /* After a failure nothing new starts, but a task waiting on an
+      ** invoke is resumed: invoke raises there, so the task's pcall can
+      ** undo what it began (publish-release restores the checkout). */
+      if(j->stop && !x->started)
+        continue;
+      step(j, x);
+    }
+    if(!j->running && (j->ctx->interrupted || !j->nheap))
       break;
     if(j->running)
       vrun_child_pump(j);

@@ -344,8 +344,8 @@ task "publish-release" {
       for _, v in ipairs(p.variants) do
         git.checkout(tag .. v)
         release(tag .. v)
-        -- a failing invoked task stops the run without resuming this
-        -- one (unless -k): publish comes last for this variant
+        -- a failing publish raises here (the run starts nothing new but
+        -- resumes us), so the checkout below is still restored
         invoke("publish", { PKG_TAG = tag .. v })
       end
     end)

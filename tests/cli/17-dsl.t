@@ -81,8 +81,9 @@ task "cyc2" { deps = { "cyc" } }
 LUA
 vr -f cyc.lua cyc
 is "$rc" 2 "an invoke that needs its invoker fails"
-is "$err" "vrun: *** [cyc] cyc.lua:1: Circular dependency: cyc -> cyc2 -> cyc (through invoke)" \
-  "named as a cycle, not a hang"
+is "$err" "vrun: *** [cyc] cyc.lua:1: Circular dependency: cyc -> cyc2 -> cyc (through invoke)
+vrun: *** [cyc] cyc.lua:1: invoked target 'cyc2' failed" \
+  "named as a cycle, not a hang; the outer invoke then fails too"
 
 vr leak API_TOKEN=ghp_FAKE0123456789
 is "$out" "echo token=***

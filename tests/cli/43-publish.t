@@ -189,6 +189,22 @@ is "$(tr '\n' ' ' < "$BUILD_LOG")" "single linux/amd64 single linux/arm64 " \
   "failing publish-release: stopped at the failing variant"
 is "$(git status --porcelain)" "" "failing publish-release: tree clean"
 
+# a failing publish (an invoked task): the checkout is still restored,
+# because the failure is raised inside publish-release's pcall
+cat > "$T/failpub.lua" <<EOF
+include "$PWD/vrun.lua"
+task "publish" { run = function() sh "exit 7" end }
+EOF
+: > "$BUILD_LOG"
+vr -f "$T/failpub.lua" publish-release TAG=v1.2.0
+is "$rc" 2 "publish-release with a failing publish: exit 2"
+like "$err" "\[publish\] Error 7" "the publish failure is shown"
+is "$(git symbolic-ref HEAD)" "refs/heads/master" \
+  "failing publish: back on the starting branch"
+is "$(tr '\n' ' ' < "$BUILD_LOG")" "single linux/amd64 single linux/arm64 " \
+  "failing publish: stopped after the first variant's publish"
+is "$(git status --porcelain)" "" "failing publish: tree clean"
+
 vr publish-release TAG=v9.9.9
 is "$rc" 2 "publish-release, missing tags: exit 2"
 like "$err" "missing tags v9.9.9, v9.9.9-cluster, v9.9.9-enterprise" \
