@@ -202,19 +202,6 @@ local function epoch()
   return 0
 end
 
-local function build_binaries(p, plats)
-  for _, plat in ipairs(plats) do
-    local os, arch = P.split(plat)
-    arch = arch:match("^[^/]+")
-    if type(p.build) == "function" then
-      p.build(os, arch)
-    else
-      local cmd = p.build:gsub("%$%(GOOS%)", os):gsub("%$%(GOARCH%)", arch)
-      sh(string.format("GOOS=%s GOARCH=%s %s", os, arch, cmd))
-    end
-  end
-end
-
 local function binary(img, plat)
   local os, arch = P.split(plat)
   return string.format("bin/%s-%s-%s-prod", img, os, arch:match("^[^/]+"))
@@ -352,27 +339,14 @@ task "publish" {
       say("publish: no images for variant '%s'", variant_of(c, ptag))
       return
     end
-    build_binaries(p, c.platforms)
+    P.build(p, c.platforms)
     local raw = {}
     for _, img in ipairs(imgs) do
       for _, plat in ipairs(c.platforms) do
         raw[#raw + 1] = binary(img, plat)
       end
     end
-    if not dry_run() then
-      local missing = {}
-      for _, path in ipairs(raw) do
-        local f = io.open(path, "rb")
-        if f then
-          f:close()
-        else
-          missing[#missing + 1] = path
-        end
-      end
-      if #missing > 0 then
-        fail("the build did not make %s", table.concat(missing, ", "))
-      end
-    end
+    P.check_built(raw)
     local buildx = use_buildx(c)
     if buildx then
       for _, img in ipairs(imgs) do
@@ -395,16 +369,6 @@ task "publish" {
     sh("rm -f " .. table.concat(raw, " "))
   end,
 }
-
-local function release_tag()
-  local tag = var.TAG
-  local ok, why = semver.parse(tag or "")
-  if not ok then
-    fail("TAG=%s is not a release version (%s); use "
-         .. "TAG=vMAJOR.MINOR.PATCH, e.g. TAG=v1.2.3", tag or "", why)
-  end
-  return tag
-end
 
 -- Point tag `to` at the index of tag `from`, on every registry.
 local function retag(c, buildx, img, from, to)
@@ -435,7 +399,7 @@ task "publish-latest" {
   modules = { "docker" },
   run = function(t)
     local c = config()
-    local tag = release_tag()
+    local tag = semver.check_tag(var.TAG)
     publish_latest(c, use_buildx(c), tag)
   end,
 }
@@ -447,7 +411,7 @@ task "publish-final-images" {
   modules = { "docker" },
   run = function(t)
     local c = config()
-    local tag = release_tag()
+    local tag = semver.check_tag(var.TAG)
     local sfx = var.EXTRA_DOCKER_TAG_SUFFIX or ""
     if sfx == "" then
       fail("EXTRA_DOCKER_TAG_SUFFIX is empty: pass the suffix to promote, "
@@ -475,7 +439,7 @@ task "bump-compose" {
   run = function(t)
     local docker = require "docker"
     local c = config()
-    local tag = release_tag()
+    local tag = semver.check_tag(var.TAG)
     local names, seen = {}, {}
     for _, v in ipairs(c.variants) do
       for _, img in ipairs(c.images[v] or {}) do

@@ -41,18 +41,6 @@ local function fail(fmt, ...)
   error(string.format(fmt, ...), 0)
 end
 
--- TAG, checked to be a release version.
-local function release_tag()
-  local tag = var.TAG
-  local ok, why = semver.parse(tag or "")
-  if not ok then
-    fail("TAG=%s is not a release version (%s); use "
-         .. "TAG=vMAJOR.MINOR.PATCH[-suffix], e.g. TAG=v1.2.3",
-         tag or "", why)
-  end
-  return tag
-end
-
 -- Branch (or other revision) a variant's tag goes on, resolved to a
 -- commit: the local branch, else the public remote's.
 local function variant_commit(git, p, v)
@@ -189,7 +177,7 @@ task "tag" {
   run = function(t)
     local git = require "git"
     local p = P.get()
-    local tag = release_tag()
+    local tag = semver.check_tag(var.TAG)
     local todo = {}
     -- check every variant before creating anything
     for _, v in ipairs(p.variants) do
@@ -220,7 +208,7 @@ task "verify-tags" {
   run = function(t)
     local git = require "git"
     local p = P.get()
-    local tag = release_tag()
+    local tag = semver.check_tag(var.TAG)
     local bad = 0
     for _, v in ipairs(p.variants) do
       local name = tag .. v
@@ -260,33 +248,9 @@ local function release(tag)
     mtime = git.head().time
   end
   sh "mkdir -p bin"
-  for _, plat in ipairs(p.platforms) do
-    local goos, goarch = P.split(plat)
-    if type(p.build) == "function" then
-      p.build(goos, goarch)
-    else
-      -- $(GOOS)/$(GOARCH) in the command, and in its environment, as
-      -- the original's `GOOS=<os> GOARCH=<arch> $(MAKE) ...`
-      local cmd = p.build:gsub("%$%(GOOS%)", goos)
-                         :gsub("%$%(GOARCH%)", goarch)
-      sh(string.format("GOOS=%s GOARCH=%s %s", goos, goarch, cmd))
-    end
-  end
+  P.build(p, p.platforms)
   local specs, raw = release_specs(p, tag, mtime)
-  if not dry_run() then
-    local missing = {}
-    for _, path in ipairs(raw) do
-      local f = io.open(path, "rb")
-      if f then
-        f:close()
-      else
-        missing[#missing + 1] = path
-      end
-    end
-    if #missing > 0 then
-      fail("the build did not make %s", table.concat(missing, ", "))
-    end
-  end
+  P.check_built(raw)
   archive.create_many(specs)
   -- as the original: the raw binaries go once they are packed
   sh("rm -f " .. table.concat(raw, " "))
@@ -321,7 +285,7 @@ task "publish-release" {
   run = function(t)
     local git = require "git"
     local p = P.get()
-    local tag = release_tag()
+    local tag = semver.check_tag(var.TAG)
     local missing = {}
     for _, v in ipairs(p.variants) do
       if not git.tag(tag .. v) then
@@ -372,7 +336,7 @@ task "push-tags" {
   run = function(t)
     local git = require "git"
     local p = P.get()
-    local tag = release_tag()
+    local tag = semver.check_tag(var.TAG)
     local public, private, missing = {}, {}, {}
     for _, v in ipairs(p.variants) do
       local name = tag .. v

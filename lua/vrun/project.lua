@@ -269,6 +269,45 @@ function M.split(platform)
   return platform:match("^([^/]+)/(.+)$")
 end
 
+-- build(p, platforms): run the project's build once per "os/arch"
+-- platform: p.build(os, arch) when it is a function, else the command
+-- with $(GOOS)/$(GOARCH) replaced and GOOS/GOARCH in its environment, as
+-- the original's `GOOS=<os> GOARCH=<arch> $(MAKE) ...` did. A platform's
+-- variant ("linux/arm/v7") builds as its arch ("arm").
+function M.build(p, platforms)
+  for _, plat in ipairs(platforms) do
+    local goos, goarch = M.split(plat)
+    goarch = goarch:match("^[^/]+")
+    if type(p.build) == "function" then
+      p.build(goos, goarch)
+    else
+      local cmd = p.build:gsub("%$%(GOOS%)", goos)
+                         :gsub("%$%(GOARCH%)", goarch)
+      sh(string.format("GOOS=%s GOARCH=%s %s", goos, goarch, cmd))
+    end
+  end
+end
+
+-- check_built(paths): stop, naming them, if the build did not make all
+-- of paths. Nothing is checked under -n, where nothing was built.
+function M.check_built(paths)
+  if dry_run() then
+    return
+  end
+  local missing = {}
+  for _, path in ipairs(paths) do
+    local f = io.open(path, "rb")
+    if f then
+      f:close()
+    else
+      missing[#missing + 1] = path
+    end
+  end
+  if #missing > 0 then
+    error("the build did not make " .. table.concat(missing, ", "), 0)
+  end
+end
+
 M.validate = validate
 
 return setmetatable(M, {

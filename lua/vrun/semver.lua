@@ -39,6 +39,18 @@ function M.parse(s)
   return v
 end
 
+-- check_tag(tag) -> tag, when it is a release tag; else raises a
+-- one-line error naming the expected form (for TAG=... variables).
+function M.check_tag(tag)
+  local ok, why = M.parse(tag or "")
+  if not ok then
+    error(string.format("TAG=%s is not a release version (%s); use "
+                        .. "TAG=vMAJOR.MINOR.PATCH[-suffix], e.g. "
+                        .. "TAG=v1.2.3", tag or "", why), 0)
+  end
+  return tag
+end
+
 -- is_tag(s) -> true when s is a release tag.
 function M.is_tag(s)
   return M.parse(s) ~= nil
