@@ -81,7 +81,7 @@ $(O)/lib/vrun-svc.so: $(SVC_OBJ)
 
 # A build tree outside the source tree still finds tasks/ and lua/.
 $(O)/data:
-	@if [ "$(O)" != "." ]; then mkdir -p $(O); \
+	@if [ "$(abspath $(O))" != "$(CURDIR)" ]; then mkdir -p $(O); \
 	  ln -sfn $(CURDIR)/tasks $(O)/tasks; ln -sfn $(CURDIR)/lua $(O)/lua; fi
 .PHONY: $(O)/data
 
