@@ -23,6 +23,11 @@
 -- by a task file included after this one, such as the container tasks)
 -- is the one publish-release runs, once per variant, with PKG_TAG set.
 --
+-- Like the original's sub-make, which read each tag's own Makefile,
+-- publish-release reads each checked-out tag's project {} again
+-- (vrun.project's reload), so a branch may pack other archives or
+-- platforms; the variant list itself comes from the starting checkout.
+--
 -- Differences from the original, on purpose: PKG_TAG is the one tag at
 -- HEAD (several or none is an error, not a broken file name);
 -- publish-release passes each variant's tag as PKG_TAG, returns to the
@@ -307,6 +312,10 @@ task "publish-release" {
     local ok, err = pcall(function()
       for _, v in ipairs(p.variants) do
         git.checkout(tag .. v)
+        -- this tag's own project {} (its archives, platforms, build)
+        if not dry_run() then
+          P.reload()
+        end
         release(tag .. v)
         -- a failing publish raises here (the run starts nothing new but
         -- resumes us), so the checkout below is still restored
@@ -315,6 +324,7 @@ task "publish-release" {
     end)
     -- return to where we started, also after a failure
     local rok, rerr = pcall(git.checkout, start)
+    P.current = p
     if not ok then
       if not rok then
         err = tostring(err) .. "; and returning to " .. start

@@ -308,11 +308,65 @@ function M.check_built(paths)
   end
 end
 
+-- The file a `project {}` call stands in (the first frame outside
+-- vrun's own Lua files), or nil.
+local function caller_file()
+  for level = 3, 30 do
+    local info = debug.getinfo(level, "S")
+    if not info then
+      break
+    end
+    if info.source:sub(1, 1) == "@" and
+       not info.source:find("vrun/project.lua", 1, true) and
+       not info.source:find("vrun/prelude.lua", 1, true) then
+      return info.source:sub(2)
+    end
+  end
+  return nil
+end
+
+local function noop()
+  return noop
+end
+
+-- reload(): read the project {} block again from the file that declared
+-- it, as that file is in the work tree now. publish-release calls it
+-- after checking out each variant's tag, as the original's sub-make read
+-- each tag's own Makefile: a branch may build other archives or
+-- platforms. Only the block is taken; task(), file(), include() and the
+-- other declarations in the file do nothing here. Returns the project.
+function M.reload()
+  local path = M.file
+  if not path then
+    return M.get()
+  end
+  local captured
+  local env = setmetatable({
+    project = function(t)
+      captured = validate(t)
+      return captured
+    end,
+    task = noop, file = noop, include = noop, default = noop,
+    default_target = noop,
+  }, { __index = _G })
+  local chunk, err = loadfile(path, "t", env)
+  if not chunk then
+    error(err, 0)
+  end
+  chunk()
+  if not captured then
+    error(path .. ": no project {} block in this checkout", 0)
+  end
+  M.current = captured
+  return captured
+end
+
 M.validate = validate
 
 return setmetatable(M, {
   __call = function(_, t)
     M.current = validate(t)
+    M.file = caller_file()
     return M.current
   end,
 })
