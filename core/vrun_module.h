@@ -61,7 +61,8 @@ enum vrun_status {
   VRUN_ENOMEM = 2,     /* out of memory */
   VRUN_EIO = 3,        /* a local file could not be read or written */
   VRUN_ENOENT = 4,     /* a file, variable or object does not exist */
-  VRUN_ENET = 5,       /* connection failed, reset or timed out, after retries */
+  VRUN_ENET = 5,       /* connection failed, reset or timed out, even
+                          after the retries */
   VRUN_EHTTP = 6,      /* the server answered with an error status */
   VRUN_ERATELIMIT = 7, /* rate limited longer than the retry budget allows */
   VRUN_EPROC = 8,      /* a subprocess failed to start or exited non-zero */
@@ -97,7 +98,8 @@ struct vrun_progress;  /* one progress display */
 */
 enum vrun_log_level {
   VRUN_LOG_ERROR = 0,   /* always shown, on stderr, prefixed "vrun: " */
-  VRUN_LOG_WARN = 1,    /* always shown, on stderr, prefixed "vrun: warning: " */
+  VRUN_LOG_WARN = 1,    /* always shown, on stderr, prefixed
+                           "vrun: warning: " */
   VRUN_LOG_INFO = 2,    /* stdout; hidden by -s */
   VRUN_LOG_VERBOSE = 3  /* stdout; shown only with -v */
 };
