@@ -18,7 +18,7 @@ MIB=${GH_BENCH_MIB:-10}
 W=$(mktemp -d "${TMPDIR:-/tmp}/vrun-bench-gh.XXXXXX")
 PEER_PID=
 trap '[ -n "$PEER_PID" ] && kill "$PEER_PID" 2>/dev/null; rm -rf "$W"' EXIT
-TOKEN=ghp_FAKEvrunBenchTokenNotReal00000000000
+TOKEN=ghp_FAKEvrunBenchTokenNotReal
 
 python3 "$TOP/tests/servers/github_api.py" --port-file "$W/port" \
   --token "$TOKEN" --repo vrun-bench/hello --no-digest >"$W/peer.log" 2>&1 &

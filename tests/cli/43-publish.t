@@ -68,11 +68,11 @@ state() {
 }
 
 # --- preflight ------------------------------------------------------------------
-vr preflight TAG=v1.2.0 GITHUB_TOKEN=ghp_FAKE0000000000000000000000000000000
+vr preflight TAG=v1.2.0 GITHUB_TOKEN=ghp_FAKEtoken
 is "$rc" 0 "preflight, all good: exit 0"
 is "$(printf '%s\n' "$out" | grep -c '^preflight: ok ')" 7 \
   "preflight: seven checks ok"
-unlike "$out$err" "ghp_FAKE" "preflight: the token is never printed"
+unlike "$out$err" "ghp_FAKEtoken" "preflight: the token is never printed"
 git remote remove enterprise
 echo dirty >> flavour
 echo 'exit 1' > check.sh

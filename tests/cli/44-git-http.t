@@ -11,7 +11,7 @@ export LSAN_OPTIONS="suppressions=$T/lsan.supp:print_suppressions=0${LSAN_OPTION
 printf 'leak:libpcre2-8.so\n' > "$T/lsan.supp"
 export GIT_AUTHOR_NAME=T GIT_AUTHOR_EMAIL=t@example.com
 export GIT_COMMITTER_NAME=T GIT_COMMITTER_EMAIL=t@example.com
-TOKEN=ghp_FAKEgitHttpToken000000000000000000000
+TOKEN=ghp_FAKEgitHttpToken
 
 # A smart-HTTP git server: `git http-backend` behind Basic auth, logging
 # each request's method, path and whether it carried the right token.
@@ -115,7 +115,7 @@ like "$err" "git: origin: .*no accepted credentials \(tried ssh-agent and GITHUB
 is "$(grep -c . "$T/requests.log")" 1 "no GITHUB_TOKEN: one request, no loop"
 
 : > "$T/requests.log"
-vr push GITHUB_TOKEN=ghp_FAKEwrongToken00000000000000000000000
+vr push GITHUB_TOKEN=ghp_FAKEwrongToken
 is "$rc" 2 "wrong token: exit 2"
 like "$err" "git: origin: authentication failed: the server refused GITHUB_TOKEN" \
   "wrong token: says the server refused it"

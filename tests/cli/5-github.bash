@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: MIT
 
 # Obviously fake; the tests prove it never shows up in any output.
-GH_TOKEN_FAKE=ghp_FAKEvrunTestTokenNotReal0000000000000
+GH_TOKEN_FAKE=ghp_FAKEvrunTestTokenNotReal
 GH_REPO=vrun-test/hello
 TAG=v1.2.3
 

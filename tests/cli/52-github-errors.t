@@ -21,7 +21,7 @@ is "$(q 'len(L)')" 0 "no token: no request sent"
 export GITHUB_TOKEN=$GH_TOKEN_FAKE
 
 # -- bad token (401) -----------------------------------------------------
-vg github-create-release TAG=$TAG GITHUB_TOKEN=ghp_FAKEwrongTokenForTests000000000
+vg github-create-release TAG=$TAG GITHUB_TOKEN=ghp_FAKEwrongTokenForTests
 is "$rc" 2 "bad token: exit 2"
 like "$err" "GitHub refused the token while checking the token in $GH_REPO \(401 Bad credentials\): GITHUB_TOKEN is wrong, expired or revoked" \
   "bad token: 401 explained"

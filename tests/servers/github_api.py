@@ -842,7 +842,7 @@ class Server(ThreadingHTTPServer):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
-    ap.add_argument("--token", default="ghp_FAKEtokenForVrunTests0000000000")
+    ap.add_argument("--token", default="ghp_FAKEtokenForVrunTests")
     ap.add_argument("--scopes", default="read:org, repo, write:packages",
                     help='X-OAuth-Scopes value, or "none" to omit it')
     ap.add_argument("--repo", action="append", default=[])
