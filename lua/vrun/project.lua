@@ -29,21 +29,28 @@ local FIELDS = {
 }
 local ARCHIVE_FIELDS = { name = true, binaries = true, platforms = true }
 
--- Where the user's `project {}` call is: the first frame from a file
--- that is not this one, as "file:line: ".
-local function where()
-  for level = 3, 30 do
+-- The frame of the user's `project {}` call: the first one from a file
+-- that is not one of vrun's own Lua files, or nil.
+local function user_frame()
+  for level = 2, 30 do
     local info = debug.getinfo(level, "Sl")
     if not info then
       break
     end
     if info.source:sub(1, 1) == "@" and
        not info.source:find("vrun/project.lua", 1, true) and
+       not info.source:find("vrun/prelude.lua", 1, true) and
        info.currentline > 0 then
-      return info.short_src .. ":" .. info.currentline .. ": "
+      return info
     end
   end
-  return ""
+  return nil
+end
+
+-- Where the user's `project {}` call is, as "file:line: ".
+local function where()
+  local info = user_frame()
+  return info and info.short_src .. ":" .. info.currentline .. ": " or ""
 end
 
 local function fail(fmt, ...)
@@ -308,23 +315,6 @@ function M.check_built(paths)
   end
 end
 
--- The file a `project {}` call stands in (the first frame outside
--- vrun's own Lua files), or nil.
-local function caller_file()
-  for level = 3, 30 do
-    local info = debug.getinfo(level, "S")
-    if not info then
-      break
-    end
-    if info.source:sub(1, 1) == "@" and
-       not info.source:find("vrun/project.lua", 1, true) and
-       not info.source:find("vrun/prelude.lua", 1, true) then
-      return info.source:sub(2)
-    end
-  end
-  return nil
-end
-
 local function noop()
   return noop
 end
@@ -366,7 +356,8 @@ M.validate = validate
 return setmetatable(M, {
   __call = function(_, t)
     M.current = validate(t)
-    M.file = caller_file()
+    local info = user_frame()
+    M.file = info and info.source:sub(2)
     return M.current
   end,
 })
