@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -229,14 +230,89 @@ void vrun_child_free(struct child *c)
   free(c);
 }
 
+/* Start /bin/sh -c cmd with vfork. glibc's posix_spawn resets all 64
+** signal dispositions in the child (~124 syscalls while the parent is
+** suspended, ~4% of a run of short commands); execve resets caught
+** handlers by itself, so only the signals a command must see as default
+** are reset here. All signals stay blocked until just before execve, so
+** no handler of ours runs in the child. Returns 0 or an errno. */
+static int sh_spawn(pid_t *pid, char *const *argv, char *const *envp,
+                    int outfd, int errfd, int pgroup)
+{
+  static const int dfl[] = { SIGINT, SIGTERM, SIGCHLD, SIGPIPE, SIGQUIT };
+  volatile int child_errno = 0;  /* vfork: written by the child */
+  sigset_t all, old, none;
+  size_t k;
+  pid_t p;
+
+  sigfillset(&all);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  p = vfork();
+  if(p == 0) {
+    for(k = 0; k < sizeof(dfl) / sizeof(dfl[0]); k++)
+      signal(dfl[k], SIG_DFL);
+    /* dup2 onto itself keeps close-on-exec: clear it by hand then */
+    if((pgroup && setpgid(0, 0)) ||
+       (outfd == 1 ? fcntl(1, F_SETFD, 0) : dup2(outfd, 1)) < 0 ||
+       (errfd == 2 ? fcntl(2, F_SETFD, 0) : dup2(errfd, 2)) < 0) {
+      child_errno = errno;
+      _exit(127);
+    }
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(argv[0], argv, envp);
+    child_errno = errno;
+    _exit(127);
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if(p < 0)
+    return errno;
+  if(child_errno) {
+    waitpid(p, NULL, 0);
+    return child_errno;
+  }
+  *pid = p;
+  return 0;
+}
+
+/* Start argv (looked up on PATH) with posix_spawnp: the general case,
+** where the few calls saved by sh_spawn matter less. */
+static int argv_spawn(pid_t *pid, char *const *argv, char *const *envp,
+                      int outfd, int errfd, int pgroup)
+{
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  sigset_t none, def;
+  int rc;
+
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, outfd, 1);
+  posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+  posix_spawnattr_init(&attr);
+  sigemptyset(&none);
+  sigemptyset(&def);
+  sigaddset(&def, SIGINT);
+  sigaddset(&def, SIGTERM);
+  sigaddset(&def, SIGCHLD);
+  sigaddset(&def, SIGPIPE);
+  sigaddset(&def, SIGQUIT);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &def);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, (pgroup ? POSIX_SPAWN_SETPGROUP : 0) |
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  return rc;
+}
+
 struct child *vrun_child_spawn(struct vrun_jobs *j, const char *cmd,
                                char *const *argv, int capture)
 {
   struct child *c = calloc(1, sizeof(*c));
   int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc, i, saved;
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  sigset_t block, old, none, def;
+  sigset_t block, old;
   char *shargv[4];
   char **envp;
 
@@ -254,31 +330,15 @@ struct child *vrun_child_spawn(struct vrun_jobs *j, const char *cmd,
   shargv[1] = "-c";
   shargv[2] = (char *)cmd;
   shargv[3] = NULL;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  posix_spawnattr_init(&attr);
-  sigemptyset(&none);
-  sigemptyset(&def);
-  sigaddset(&def, SIGINT);
-  sigaddset(&def, SIGTERM);
-  sigaddset(&def, SIGCHLD);
-  sigaddset(&def, SIGPIPE);
-  sigaddset(&def, SIGQUIT);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &def);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, (own_group ? POSIX_SPAWN_SETPGROUP : 0) |
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   /* no signal between the spawn and the pgid being recorded */
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
   sigprocmask(SIG_BLOCK, &block, &old);
   if(argv)
-    rc = posix_spawnp(&c->pid, argv[0], &fa, &attr, argv, envp);
+    rc = argv_spawn(&c->pid, argv, envp, out[1], err[1], own_group);
   else
-    rc = posix_spawn(&c->pid, "/bin/sh", &fa, &attr, shargv, envp);
+    rc = sh_spawn(&c->pid, shargv, envp, out[1], err[1], own_group);
   if(!rc) {
     for(i = 0; i < MAX_CHILDREN; i++) {
       if(pgids[i] == 0) {
@@ -289,8 +349,6 @@ struct child *vrun_child_spawn(struct vrun_jobs *j, const char *cmd,
     }
   }
   sigprocmask(SIG_SETMASK, &old, NULL);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
   close(out[1]);
   close(err[1]);
   out[1] = err[1] = -1;
@@ -435,6 +493,13 @@ reap:
     struct child *c = j->children[i];
     int st;
     pid_t r = waitpid(c->pid, &st, WNOHANG);
+    int k;
+    /* Both pipes at EOF: the child is exiting and its zombie appears
+    ** within microseconds; look again rather than sleep in poll. */
+    for(k = 0; k < 50 && r == 0 && c->fd[1] < 0 && c->fd[2] < 0; k++) {
+      sched_yield();
+      r = waitpid(c->pid, &st, WNOHANG);
+    }
     if(r < 0 && errno == ECHILD)
       st = 1 << 8;  /* reaped behind our back (SIGCHLD ignored): unknown */
     if(r == c->pid || (r < 0 && errno == ECHILD))
